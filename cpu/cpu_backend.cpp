@@ -1,0 +1,195 @@
+// The CPU reference backend: plain C++, no BLAS, float32 or float64.
+//
+// One epoch: the samples are cut into fixed chunks of kChunkSamples, and the
+// chunks into at most kMaxSegments contiguous segments. Threads take whole
+// segments; each segment sums its chunks in order, and the segment sums are
+// added in segment order. Both cuts depend on N alone, so the losses are
+// bit-identical for any thread count.
+#include <algorithm>
+#include <memory>
+#include <thread>
+
+#include "backend_entry.hpp"
+#include "chunk_gradients.hpp"
+#include "thread_pool.hpp"
+
+namespace backprop {
+namespace cpu {
+namespace {
+
+constexpr std::size_t kMaxSegments = 64;  // enough to balance cores, few enough to sum cheaply
+
+struct Segmentation {
+  std::size_t chunks, chunks_per_segment, segments;
+
+  explicit Segmentation(std::size_t samples)
+      : chunks((samples + kChunkSamples - 1) / kChunkSamples),
+        chunks_per_segment((chunks + kMaxSegments - 1) / kMaxSegments),
+        segments((chunks + chunks_per_segment - 1) / chunks_per_segment) {}
+};
+
+template <class T>
+Weights<T> to_weights(const Parameters& p) {
+  auto convert = [](const std::vector<double>& v) { return std::vector<T>(v.begin(), v.end()); };
+  return {p.shape.inputs, p.shape.hidden, p.shape.outputs,
+          convert(p.W1), convert(p.b1), convert(p.W2), convert(p.b2)};
+}
+
+template <class T>
+class CpuSession final : public TrainingSession {
+ public:
+  CpuSession(const Dataset& data, const Parameters& params, ThreadPool& pool)
+      : data_(data),
+        weights_(to_weights<T>(params)),
+        layout_{params.shape.inputs, params.shape.hidden, params.shape.outputs},
+        cut_(data.samples()),
+        pool_(pool),
+        scratch_(pool.size()),
+        segment_sums_(cut_.segments * layout_.size()),
+        sums_(layout_.size()) {
+    for (auto& s : scratch_) s.reserve(layout_.inputs, layout_.hidden, layout_.outputs);
+  }
+
+ protected:
+  std::vector<double> run_epochs_impl(std::size_t count, double lr) override {
+    std::vector<double> losses(count);
+    for (std::size_t e = 0; e < count; ++e) {
+      sum_gradients();
+      losses[e] = sums_[layout_.loss()] / static_cast<double>(data_.samples());
+      sgd_update(lr);
+    }
+    return losses;
+  }
+
+  Parameters parameters_impl() const override {
+    auto widen = [](const std::vector<T>& v) { return std::vector<double>(v.begin(), v.end()); };
+    Parameters p;
+    p.shape = {layout_.inputs, layout_.hidden, layout_.outputs};
+    p.W1 = widen(weights_.W1);
+    p.b1 = widen(weights_.b1);
+    p.W2 = widen(weights_.W2);
+    p.b2 = widen(weights_.b2);
+    return p;
+  }
+
+  Gradients gradients_impl() override {
+    sum_gradients();
+    const double n = static_cast<double>(data_.samples());
+    auto mean = [&](std::size_t offset, std::size_t count) {
+      std::vector<double> v(sums_.begin() + offset, sums_.begin() + offset + count);
+      for (double& g : v) g /= n;
+      return v;
+    };
+    const auto& L = layout_;
+    return {sums_[L.loss()] / n, mean(L.dW1(), L.inputs * L.hidden), mean(L.db1(), L.hidden),
+            mean(L.dW2(), L.hidden * L.outputs), mean(L.db2(), L.outputs)};
+  }
+
+ private:
+  // sums_ = loss and gradients summed over every sample (not yet / N).
+  void sum_gradients() {
+    const std::size_t n_samples = data_.samples();
+    const std::size_t width = layout_.size();
+    pool_.parallel_for(cut_.segments, [&](std::size_t seg, unsigned worker) {
+      double* sums = segment_sums_.data() + seg * width;
+      std::fill(sums, sums + width, 0.0);
+      const std::size_t first = seg * cut_.chunks_per_segment;
+      const std::size_t last = std::min(first + cut_.chunks_per_segment, cut_.chunks);
+      for (std::size_t c = first; c < last; ++c) {
+        const std::size_t s0 = c * kChunkSamples;
+        const std::size_t n = std::min(kChunkSamples, n_samples - s0);
+        chunk_gradients(weights_, data_.features.data() + s0 * layout_.inputs,
+                        data_.targets.data() + s0 * layout_.outputs, n, scratch_[worker], sums);
+      }
+    });
+    std::copy(segment_sums_.begin(), segment_sums_.begin() + width, sums_.begin());
+    for (std::size_t seg = 1; seg < cut_.segments; ++seg) {
+      const double* part = segment_sums_.data() + seg * width;
+      for (std::size_t k = 0; k < width; ++k) sums_[k] += part[k];
+    }
+  }
+
+  // θ -= lr · ∂loss/∂θ, with ∂loss/∂θ = sums / N.
+  void sgd_update(double lr) {
+    const double n = static_cast<double>(data_.samples());
+    auto step = [&](std::vector<T>& theta, std::size_t offset) {
+      const T rate = static_cast<T>(lr);
+      for (std::size_t k = 0; k < theta.size(); ++k) {
+        theta[k] -= rate * static_cast<T>(sums_[offset + k] / n);
+      }
+    };
+    step(weights_.W2, layout_.dW2());
+    step(weights_.b2, layout_.db2());
+    step(weights_.W1, layout_.dW1());
+    step(weights_.b1, layout_.db1());
+  }
+
+  const Dataset& data_;
+  Weights<T> weights_;
+  GradientLayout layout_;
+  Segmentation cut_;
+  ThreadPool& pool_;
+  std::vector<ChunkScratch<T>> scratch_;  // one per worker
+  std::vector<double> segment_sums_;      // (segments, layout size)
+  std::vector<double> sums_;              // (layout size)
+};
+
+template <class T>
+std::vector<double> predict_probabilities(const Parameters& params, const Dataset& data,
+                                          ThreadPool& pool) {
+  const Weights<T> w = to_weights<T>(params);
+  const std::size_t n_samples = data.samples();
+  const std::size_t chunks = (n_samples + kChunkSamples - 1) / kChunkSamples;
+  std::vector<ChunkScratch<T>> scratch(pool.size());
+  for (auto& s : scratch) s.reserve(w.inputs, w.hidden, w.outputs);
+  std::vector<double> probabilities(n_samples * w.outputs);
+  pool.parallel_for(chunks, [&](std::size_t c, unsigned worker) {
+    const std::size_t s0 = c * kChunkSamples;
+    const std::size_t n = std::min(kChunkSamples, n_samples - s0);
+    chunk_forward(w, data.features.data() + s0 * w.inputs, n, scratch[worker]);
+    for (std::size_t o = 0; o < w.outputs; ++o) {
+      const T* z = scratch[worker].z2.data() + o * kChunkSamples;
+      for (std::size_t s = 0; s < n; ++s) {
+        probabilities[(s0 + s) * w.outputs + o] = math::sigmoid(z[s]);
+      }
+    }
+  });
+  return probabilities;
+}
+
+class CpuBackend final : public Backend {
+ public:
+  explicit CpuBackend(unsigned threads) : pool_(threads) {}
+
+  std::string name() const override { return "cpu"; }
+
+ protected:
+  std::unique_ptr<TrainingSession> start_impl(const Dataset& data, const Parameters& params,
+                                              Precision precision) const override {
+    if (precision == Precision::f64) return std::make_unique<CpuSession<double>>(data, params, pool_);
+    return std::make_unique<CpuSession<float>>(data, params, pool_);
+  }
+
+  std::vector<double> predict_impl(const Parameters& params, const Dataset& data,
+                                   Precision precision) const override {
+    if (precision == Precision::f64) return predict_probabilities<double>(params, data, pool_);
+    return predict_probabilities<float>(params, data, pool_);
+  }
+
+ private:
+  mutable ThreadPool pool_;  // sessions share it; one parallel_for at a time
+};
+
+}  // namespace
+}  // namespace cpu
+
+BackendEntry cpu_backend_entry() {
+  return {"cpu", [] { return std::string(); },
+          [](const BackendConfig& config) -> std::unique_ptr<Backend> {
+            const unsigned threads =
+                config.threads != 0 ? config.threads : std::max(1u, std::thread::hardware_concurrency());
+            return std::make_unique<cpu::CpuBackend>(threads);
+          }};
+}
+
+}  // namespace backprop

@@ -1,0 +1,47 @@
+// A fixed set of worker threads that run the tasks of one parallel_for at a
+// time. Which thread runs a task never changes what the task computes, so
+// results do not depend on the thread count.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace backprop::cpu {
+
+class ThreadPool {
+ public:
+  // threads: how many run tasks, the calling thread included (at least 1).
+  explicit ThreadPool(unsigned threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  unsigned size() const { return static_cast<unsigned>(workers_.size()) + 1; }
+
+  // Calls task(index, worker) for every index in [0, count), worker < size(),
+  // and returns when all are done. The first exception thrown is rethrown.
+  using Task = std::function<void(std::size_t index, unsigned worker)>;
+  void parallel_for(std::size_t count, const Task& task);
+
+ private:
+  void work(unsigned worker);
+  void run_tasks(unsigned worker);
+
+  std::vector<std::thread> workers_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable done_;
+  const Task* task_ = nullptr;
+  std::size_t count_ = 0;
+  std::size_t next_ = 0;
+  std::size_t finished_ = 0;
+  std::size_t generation_ = 0;
+  bool stopping_ = false;
+  std::exception_ptr error_;
+};
+
+}  // namespace backprop::cpu

@@ -1,0 +1,97 @@
+// Backends and their registry.
+//
+// A Backend trains the network on one kind of hardware. Its public calls are
+// non-virtual: they check their inputs once and then hand off to the
+// backend's *_impl. Training happens in a TrainingSession that holds the data
+// and parameters resident (on the GPU for cuda), so a run of epochs needs no
+// host round trip per epoch: losses come back once per run_epochs call.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "backprop/dataset.hpp"
+#include "backprop/network.hpp"
+
+namespace backprop {
+
+enum class Precision { f32, f64 };
+
+std::string_view to_string(Precision precision);
+// "f32" or "f64"; anything else throws backprop::Error.
+Precision parse_precision(std::string_view text);
+
+struct BackendConfig {
+  unsigned threads = 0;     // cpu: worker threads, 0 = every hardware thread
+  bool allow_tf32 = false;  // cuda: let cuBLAS use TF32 tensor cores (not strict FP32)
+};
+
+// Mean loss and its gradient with respect to every parameter, in double.
+struct Gradients {
+  double loss = 0;
+  std::vector<double> dW1, db1, dW2, db2;  // shaped like the parameters
+};
+
+class TrainingSession {
+ public:
+  virtual ~TrainingSession() = default;
+
+  // Runs `count` epochs of full-batch gradient descent with learning rate lr.
+  // Returns the loss of each epoch, taken from its forward pass before its
+  // update, as the article's loop does.
+  std::vector<double> run_epochs(std::size_t count, double lr);
+
+  // The current parameters, converted to double.
+  Parameters parameters() const { return parameters_impl(); }
+
+  // Loss and gradients at the current parameters; changes nothing.
+  Gradients gradients() { return gradients_impl(); }
+
+ protected:
+  virtual std::vector<double> run_epochs_impl(std::size_t count, double lr) = 0;
+  virtual Parameters parameters_impl() const = 0;
+  virtual Gradients gradients_impl() = 0;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  virtual std::string name() const = 0;
+
+  // Starts training `params` on `data`. The session may keep a reference to
+  // `data`: it must outlive the session.
+  std::unique_ptr<TrainingSession> start(const Dataset& data, const Parameters& params,
+                                         Precision precision) const;
+
+  // Output probabilities, (samples, outputs) row-major.
+  std::vector<double> predict(const Parameters& params, const Dataset& data,
+                              Precision precision) const;
+
+ protected:
+  virtual std::unique_ptr<TrainingSession> start_impl(const Dataset& data,
+                                                      const Parameters& params,
+                                                      Precision precision) const = 0;
+  virtual std::vector<double> predict_impl(const Parameters& params, const Dataset& data,
+                                           Precision precision) const = 0;
+};
+
+struct BackendInfo {
+  std::string name;
+  bool usable = false;
+  std::string reason;  // why it is unusable; empty when usable
+};
+
+// Every backend compiled into this build, usable or not, in preference order
+// (GPU first, CPU last).
+std::vector<BackendInfo> list_backends();
+
+// "cpu", "cuda", or "auto" (the first usable backend in list_backends()).
+// An unknown or unusable name throws backprop::Error saying what is wrong
+// and what is available.
+std::unique_ptr<Backend> make_backend(std::string_view name, const BackendConfig& config = {});
+
+}  // namespace backprop

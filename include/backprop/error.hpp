@@ -1,0 +1,15 @@
+// backprop::Error: the one exception type the library throws for bad input,
+// unusable backends and failures inside a backend (CUDA and cuBLAS included).
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace backprop {
+
+class Error : public std::runtime_error {
+ public:
+  explicit Error(const std::string& what) : std::runtime_error(what) {}
+};
+
+}  // namespace backprop

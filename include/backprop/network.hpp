@@ -1,0 +1,55 @@
+// The network: inputs -> sigmoid hidden layer -> sigmoid outputs, and its
+// parameters. Parameters live on the host in double precision; a backend
+// converts them to its working precision when training starts and back when
+// it hands them out, so float32 parameters round-trip exactly.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace backprop {
+
+struct Shape {
+  std::size_t inputs = 2;
+  std::size_t hidden = 4;
+  std::size_t outputs = 1;
+
+  friend bool operator==(const Shape& a, const Shape& b) {
+    return a.inputs == b.inputs && a.hidden == b.hidden && a.outputs == b.outputs;
+  }
+};
+
+// Throws backprop::Error unless every width is at least 1.
+void validate(const Shape& shape);
+
+struct Parameters {
+  Shape shape;
+  std::vector<double> W1;  // (inputs, hidden), row-major
+  std::vector<double> b1;  // (hidden)
+  std::vector<double> W2;  // (hidden, outputs), row-major
+  std::vector<double> b2;  // (outputs)
+
+  // Zero-filled parameters of the given shape.
+  static Parameters zeros(const Shape& shape);
+};
+
+// Throws backprop::Error unless the four arrays have the sizes the shape says
+// and every value is finite.
+void validate(const Parameters& params);
+
+enum class Initialisation {
+  numpy,   // the article: np.random.seed(s); W = randn(...) * 0.1; biases 0
+  xavier,  // Glorot uniform: W ~ U(-a, a), a = sqrt(6 / (fan_in + fan_out))
+};
+
+// Parameters drawn the way the article draws them, bit for bit equal to
+// NumPy's legacy generator for the same seed (W1 first, then W2, one stream).
+Parameters init_numpy(const Shape& shape, std::uint32_t seed);
+
+// Glorot/Xavier uniform weights, zero biases; better scaled for wide layers.
+Parameters init_xavier(const Shape& shape, std::uint32_t seed);
+
+Parameters initialise(Initialisation kind, const Shape& shape, std::uint32_t seed);
+
+}  // namespace backprop

@@ -1,0 +1,75 @@
+// The scalar math the CPU backend and the CUDA kernels share, checked on the
+// host (CI has no GPU; these are the same functions the kernels inline).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "activation_math.hpp"
+
+namespace backprop::math {
+namespace {
+
+// The article's clipped BCE, for comparison where it does not clip.
+double clipped_bce(double p, double y) {
+  p = std::min(std::max(p, 1e-9), 1 - 1e-9);
+  return -(y * std::log(p) + (1 - y) * std::log(1 - p));
+}
+
+TEST(ActivationMath, SigmoidValuesAndSaturation) {
+  EXPECT_EQ(sigmoid(0.0), 0.5);
+  EXPECT_DOUBLE_EQ(sigmoid(2.0), 1 / (1 + std::exp(-2.0)));
+  EXPECT_EQ(sigmoid(-1000.0), 0.0);  // e^1000 overflows to inf: 1/inf, no NaN
+  EXPECT_EQ(sigmoid(1000.0), 1.0);
+  EXPECT_EQ(sigmoid(-200.0f), 0.0f);
+  EXPECT_FALSE(std::isnan(sigmoid(-std::numeric_limits<float>::max())));
+}
+
+TEST(ActivationMath, SigmoidDerivativeMatchesFiniteDifference) {
+  for (double z : {-3.0, -0.5, 0.0, 1.25, 4.0}) {
+    const double h = 1e-6;
+    const double numeric = (sigmoid(z + h) - sigmoid(z - h)) / (2 * h);
+    EXPECT_NEAR(sigmoid_derivative(sigmoid(z)), numeric, 1e-9) << z;
+  }
+}
+
+TEST(ActivationMath, SoftplusIsStable) {
+  EXPECT_DOUBLE_EQ(softplus(0.0), std::log(2.0));
+  EXPECT_DOUBLE_EQ(softplus(800.0), 800.0);      // log(1 + e^800) would overflow
+  EXPECT_EQ(softplus(-700.0), std::exp(-700.0));  // log(1 + e^-700) would round to log(1) = 0
+  EXPECT_EQ(softplus(-1e4), 0.0);
+  EXPECT_FLOAT_EQ(softplus(30.0f), 30.0f);
+}
+
+TEST(ActivationMath, BceFromLogitEqualsTheArticlesFormWhereItDoesNotClip) {
+  for (double z : {-15.0, -4.0, -0.3, 0.0, 0.7, 5.0, 18.0}) {
+    for (double y : {0.0, 0.25, 1.0}) {
+      const double p = sigmoid(z);
+      if (p < 1e-9 || p > 1 - 1e-9) continue;
+      // The clipped form loses digits in 1 - p and log(p) as p nears 0 or 1:
+      // its error grows like eps / min(p, 1 - p).
+      const double tolerance = 1e-15 * (1 + clipped_bce(p, y)) / std::min(p, 1 - p);
+      EXPECT_NEAR(bce_from_logit(z, y), clipped_bce(p, y), tolerance) << z << " " << y;
+    }
+  }
+}
+
+TEST(ActivationMath, BceStaysFiniteWhereTheArticleClips) {
+  // Confidently wrong: the clipped form caps at -log(1e-9) = 20.7, the true loss is 50.
+  EXPECT_NEAR(bce_from_logit(-50.0, 1.0), 50.0, 1e-12);
+  EXPECT_NEAR(bce_from_logit(60.0f, 0.0f), 60.0f, 1e-5f);
+  EXPECT_TRUE(std::isfinite(bce_from_logit(-1e30f, 1.0f)));
+}
+
+TEST(ActivationMath, BceGradientIsPMinusY) {
+  for (double z : {-2.0, 0.0, 3.0}) {
+    for (double y : {0.0, 0.6, 1.0}) {
+      const double h = 1e-6;
+      const double numeric = (bce_from_logit(z + h, y) - bce_from_logit(z - h, y)) / (2 * h);
+      EXPECT_NEAR(bce_sigmoid_gradient(sigmoid(z), y), numeric, 1e-8) << z << " " << y;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace backprop::math

@@ -1,0 +1,179 @@
+// The `backprop` command line, run as a user would: output, exit status
+// (0 ok, 2 usage, 1 run-time failure) and the error on stderr.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "temp_file.hpp"
+
+namespace {
+
+using backprop::testing::TempFile;
+
+struct Outcome {
+  int status = -1;
+  std::string out, err;
+};
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+Outcome run_cli(const std::string& args) {
+  TempFile out("", ".out"), err("", ".err");
+  const std::string command = std::string(BACKPROP_CLI_PATH) + " " + args + " >" + out.path() + " 2>" + err.path() + " </dev/null";
+  const int raw = std::system(command.c_str());
+  Outcome o;
+  o.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  o.out = slurp(out.path());
+  o.err = slurp(err.path());
+  return o;
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+TEST(Cli, TrainPrintsTheTrueArticleTable) {
+  const Outcome o = run_cli("train --backend cpu");
+  ASSERT_EQ(o.status, 0) << o.err;
+  const char* expected =
+      "Epoch     0 | Loss: 0.6934\n"
+      "Epoch  1000 | Loss: 0.6931\n"
+      "Epoch  2000 | Loss: 0.6931\n"
+      "Epoch  3000 | Loss: 0.6931\n"
+      "Epoch  4000 | Loss: 0.6931\n"
+      "Epoch  5000 | Loss: 0.6931\n"
+      "Epoch  6000 | Loss: 0.6931\n"
+      "Epoch  7000 | Loss: 0.6931\n"
+      "Epoch  8000 | Loss: 0.6928\n"
+      "Epoch  9000 | Loss: 0.0192\n"
+      "Input | Target | Predicted\n"
+      "  [0 0]  |   0    |    0\n"
+      "  [0 1]  |   1    |    1\n"
+      "  [1 0]  |   1    |    1\n"
+      "  [1 1]  |   0    |    0\n";
+  EXPECT_EQ(o.out, expected);
+}
+
+TEST(Cli, LargeDataSetsGetAnAccuracyLine) {
+  const Outcome o = run_cli("train --backend cpu --samples 1000 --epochs 10 --log-every 5");
+  ASSERT_EQ(o.status, 0) << o.err;
+  EXPECT_TRUE(contains(o.out, "Epoch     5 | Loss:")) << o.out;
+  EXPECT_TRUE(contains(o.out, "Accuracy: ")) << o.out;
+  EXPECT_TRUE(contains(o.out, "of 1000 predictions")) << o.out;
+}
+
+TEST(Cli, LossCsvHoldsEveryEpochAtFullPrecision) {
+  TempFile loss("", ".csv");
+  const Outcome o = run_cli("train --backend cpu --precision f64 --epochs 3 --loss-csv " + loss.path());
+  ASSERT_EQ(o.status, 0) << o.err;
+  std::istringstream lines(slurp(loss.path()));
+  std::string line;
+  std::getline(lines, line);
+  EXPECT_EQ(line, "epoch,loss");
+  std::getline(lines, line);
+  ASSERT_EQ(line.substr(0, 2), "0,");
+  EXPECT_EQ(line.size(), 21u) << line;  // 17 significant digits
+  EXPECT_NEAR(std::strtod(line.c_str() + 2, nullptr), 0.69341200967639716, 1e-15);  // NumPy's epoch-0 loss
+  int rows = 1;
+  while (std::getline(lines, line)) ++rows;
+  EXPECT_EQ(rows, 3);
+}
+
+TEST(Cli, BackendsListsCpu) {
+  const Outcome o = run_cli("backends");
+  ASSERT_EQ(o.status, 0) << o.err;
+  EXPECT_TRUE(contains(o.out, "cpu    usable")) << o.out;
+}
+
+TEST(Cli, HelpExitsZero) {
+  EXPECT_EQ(run_cli("--help").status, 0);
+  const Outcome o = run_cli("train --help");
+  EXPECT_EQ(o.status, 0);
+  EXPECT_TRUE(contains(o.out, "--loss-csv")) << o.out;
+}
+
+struct UsageCase {
+  const char* args;
+  const char* message;  // part of the error
+};
+
+class CliUsage : public ::testing::TestWithParam<UsageCase> {};
+
+TEST_P(CliUsage, ExitsTwoWithAnError) {
+  const Outcome o = run_cli(GetParam().args);
+  EXPECT_EQ(o.status, 2) << GetParam().args << "\n" << o.err;
+  EXPECT_TRUE(contains(o.err, "backprop: error: ")) << o.err;
+  EXPECT_TRUE(contains(o.err, GetParam().message)) << "'" << GetParam().message << "' not in: " << o.err;
+  EXPECT_FALSE(contains(o.out, "Epoch")) << o.out;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    BadInput, CliUsage,
+    ::testing::Values(UsageCase{"", "subcommand"}, UsageCase{"fly", "fly"},
+                      UsageCase{"train --bogus", "--bogus"}, UsageCase{"train --backend tpu", "tpu"},
+                      UsageCase{"train --hidden", "--hidden"}, UsageCase{"train --hidden abc", "abc"},
+                      UsageCase{"train --hidden 0", "--hidden"}, UsageCase{"train --hidden -3", "--hidden"},
+                      UsageCase{"train --lr 0", "--lr"}, UsageCase{"train --lr -1", "--lr"},
+                      UsageCase{"train --lr nan", "--lr"}, UsageCase{"train --lr inf", "--lr"},
+                      UsageCase{"train --epochs 0", "--epochs"},
+                      UsageCase{"train --epochs 1000000000000", "--epochs"},
+                      UsageCase{"train --epochs 2.5", "--epochs"}, UsageCase{"train --samples 0", "--samples"},
+                      UsageCase{"train --precision f16", "f16"}, UsageCase{"train --seed -1", "--seed"},
+                      UsageCase{"train --samples 8 --data x.csv", "excludes"}),
+    [](const auto& info) { return "case" + std::to_string(info.index); });
+
+TEST(Cli, MissingDataFileExitsOneNamingIt) {
+  const Outcome o = run_cli("train --backend cpu --data /nonexistent/d.csv");
+  EXPECT_EQ(o.status, 1);
+  EXPECT_TRUE(contains(o.err, "backprop: error: cannot open data file '/nonexistent/d.csv'")) << o.err;
+}
+
+TEST(Cli, BadCsvExitsOneWithFileAndLine) {
+  TempFile data("x,y,t\n0,0,0\n0,1,2\n");
+  const Outcome o = run_cli("train --backend cpu --data " + data.path());
+  EXPECT_EQ(o.status, 1);
+  EXPECT_TRUE(contains(o.err, data.path() + ":3: target 2 is outside [0, 1]")) << o.err;
+}
+
+TEST(Cli, TrainsOnCsvData) {
+  TempFile data("a,b,target\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n");
+  const Outcome o = run_cli("train --backend cpu --data " + data.path());
+  ASSERT_EQ(o.status, 0) << o.err;
+  EXPECT_TRUE(contains(o.out, "Epoch  9000 | Loss: 0.0192")) << o.out;
+}
+
+TEST(Cli, UnwritableLossCsvFailsBeforeTraining) {
+  const Outcome o = run_cli("train --backend cpu --loss-csv /nonexistent/dir/loss.csv");
+  EXPECT_EQ(o.status, 1);
+  EXPECT_TRUE(contains(o.err, "cannot write loss file '/nonexistent/dir/loss.csv'")) << o.err;
+  EXPECT_EQ(o.out, "");  // not one epoch ran
+}
+
+TEST(Cli, DivergenceExitsOne) {
+  const Outcome o = run_cli("train --backend cpu --lr 1e39");
+  EXPECT_EQ(o.status, 1);
+  EXPECT_TRUE(contains(o.err, "backprop: error: training diverged at epoch ")) << o.err;
+}
+
+TEST(Cli, CudaWithoutAUsableDeviceExitsOne) {
+  const Outcome listing = run_cli("backends");
+  if (contains(listing.out, "cuda   usable")) GTEST_SKIP() << "a CUDA device is usable here";
+  const Outcome o = run_cli("train --backend cuda --epochs 1");
+  EXPECT_EQ(o.status, 1);
+  EXPECT_TRUE(contains(o.err, "backprop: error: ")) << o.err;
+  EXPECT_TRUE(contains(o.err, "cuda")) << o.err;
+}
+
+TEST(Cli, AutoTrainsOnTheFirstUsableBackend) {
+  const Outcome o = run_cli("train --epochs 1001 --log-every 1000");
+  ASSERT_EQ(o.status, 0) << o.err;
+  EXPECT_TRUE(contains(o.out, "Epoch  1000 | Loss: 0.6931")) << o.out;
+}
+
+}  // namespace

@@ -1,0 +1,98 @@
+// CSV data sets: what loads, and every malformed file failing with its file
+// and line in the message.
+#include <gtest/gtest.h>
+
+#include "backprop/backprop.hpp"
+#include "temp_file.hpp"
+
+namespace backprop {
+namespace {
+
+using testing::TempFile;
+
+// Loading `contents` must throw an Error whose message contains each of `parts`.
+void expect_csv_error(const std::string& contents, std::initializer_list<std::string> parts) {
+  TempFile file(contents);
+  try {
+    Dataset::from_csv(file.path());
+    ADD_FAILURE() << "no error for:\n" << contents;
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    for (const auto& part : parts) {
+      EXPECT_NE(message.find(part), std::string::npos) << "'" << part << "' missing from: " << message;
+    }
+    EXPECT_NE(message.find(file.path()), std::string::npos) << "file not named in: " << message;
+  }
+}
+
+TEST(Csv, LoadsFeaturesAndTargetsWithOptionalHeader) {
+  TempFile file("x1,x2,y\n0,0,0\n0, 1 ,1\r\n1,0,1\n\n1,1,0.25\n");
+  const Dataset d = Dataset::from_csv(file.path());
+  EXPECT_EQ(d.inputs, 2u);
+  EXPECT_EQ(d.outputs, 1u);
+  EXPECT_EQ(d.samples(), 4u);
+  EXPECT_EQ(d.features, (std::vector<float>{0, 0, 0, 1, 1, 0, 1, 1}));
+  EXPECT_EQ(d.targets, (std::vector<float>{0, 1, 1, 0.25f}));
+}
+
+TEST(Csv, LoadsWithoutHeaderAndWithExponents) {
+  TempFile file("-1.5e2,+3,1\n2.5E-1,7,0\n");
+  const Dataset d = Dataset::from_csv(file.path());
+  EXPECT_EQ(d.features, (std::vector<float>{-150.0f, 3.0f, 0.25f, 7.0f}));
+  EXPECT_EQ(d.targets, (std::vector<float>{1, 0}));
+}
+
+TEST(Csv, MissingFileIsNamed) {
+  try {
+    Dataset::from_csv("/nonexistent/backprop/data.csv");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/backprop/data.csv"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("No such file"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Csv, DirectoryIsRejected) {
+  EXPECT_THROW(Dataset::from_csv(std::filesystem::temp_directory_path().string()), Error);
+}
+
+TEST(Csv, EmptyFile) { expect_csv_error("", {"empty"}); }
+TEST(Csv, HeaderOnly) { expect_csv_error("a,b,y\n", {"no data rows"}); }
+TEST(Csv, BlankLinesOnly) { expect_csv_error("\n \n\n", {"no data rows"}); }
+TEST(Csv, BinaryData) { expect_csv_error(std::string("0,1,1\n1,\x00\x01,0\n", 11), {":2:", "binary"}); }
+TEST(Csv, WrongColumnCount) { expect_csv_error("0,0,0\n0,1\n", {":2:", "expected 3 columns", "found 2"}); }
+TEST(Csv, ExtraColumn) { expect_csv_error("a,b,y\n0,0,0\n0,1,1,1\n", {":3:", "found 4"}); }
+TEST(Csv, SingleColumn) { expect_csv_error("1\n0\n", {":1:", "at least one feature"}); }
+TEST(Csv, NonNumericCell) { expect_csv_error("0,0,0\n0,abc,1\n", {":2:", "column 2", "'abc' is not a number"}); }
+TEST(Csv, TrailingGarbage) { expect_csv_error("0,0,0\n0,1x,1\n", {":2:", "'1x'"}); }
+TEST(Csv, EmptyCell) { expect_csv_error("0,0,0\n0,,1\n", {":2:", "column 2", "empty"}); }
+TEST(Csv, NanCell) { expect_csv_error("0,0,0\n1,nan,1\n", {":2:", "NaN"}); }
+TEST(Csv, InfCell) { expect_csv_error("0,0,0\n1,inf,1\n", {":2:", "infinite"}); }
+TEST(Csv, TooLargeForFloat) { expect_csv_error("0,0,0\n1,1e39,1\n", {":2:", "too large"}); }
+TEST(Csv, HugeExponent) { expect_csv_error("0,0,0\n1,1e999,1\n", {":2:", "too large"}); }
+TEST(Csv, TargetAboveOne) { expect_csv_error("0,0,0\n0,1,1.5\n", {":2:", "target 1.5", "[0, 1]"}); }
+TEST(Csv, TargetBelowZero) { expect_csv_error("x,y,t\n0,0,0\n0,1,1\n1,1,-0.1\n", {":4:", "target -0.1"}); }
+TEST(Csv, MixedHeaderIsAnError) { expect_csv_error("x,1,y\n0,0,0\n", {":1:", "'x' is not a number"}); }
+
+TEST(Dataset, XorRepeatsTheFourPoints) {
+  const Dataset d = Dataset::xor_points(6);
+  EXPECT_EQ(d.features, (std::vector<float>{0, 0, 0, 1, 1, 0, 1, 1, 0, 0, 0, 1}));
+  EXPECT_EQ(d.targets, (std::vector<float>{0, 1, 1, 0, 0, 1}));
+  EXPECT_THROW(Dataset::xor_points(0), Error);
+}
+
+TEST(Dataset, ValidateRejectsInconsistentArrays) {
+  Dataset d = Dataset::xor_points(4);
+  d.targets.pop_back();
+  EXPECT_THROW(validate(d), Error);
+  d = Dataset::xor_points(4);
+  d.features[3] = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_THROW(validate(d), Error);
+  d = Dataset::xor_points(4);
+  d.targets[1] = 2.0f;
+  EXPECT_THROW(validate(d), Error);
+  EXPECT_THROW(validate(Dataset{}), Error);
+}
+
+}  // namespace
+}  // namespace backprop

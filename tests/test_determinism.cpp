@@ -1,0 +1,47 @@
+// The same inputs give bit-identical losses and parameters whatever the
+// thread count: chunks and segments depend on N alone.
+#include <gtest/gtest.h>
+
+#include "backprop/backprop.hpp"
+#include "golden_file.hpp"
+
+namespace backprop {
+namespace {
+
+TrainResult run(unsigned threads, Precision precision) {
+  BackendConfig config;
+  config.threads = threads;
+  const auto backend = make_backend("cpu", config);
+  // 70000 samples: 274 chunks in 64 segments, so every thread gets work.
+  const Dataset data = testing::quadrant_data(70000, 2, 3);
+  TrainOptions o;
+  o.epochs = 15;
+  o.lr = 2.0;
+  o.precision = precision;
+  return train(*backend, data, init_xavier({2, 8, 1}, 4), o);
+}
+
+class Determinism : public ::testing::TestWithParam<Precision> {};
+
+TEST_P(Determinism, ThreadCountDoesNotChangeAnyBit) {
+  const TrainResult one = run(1, GetParam());
+  for (unsigned threads : {2u, 7u}) {
+    const TrainResult many = run(threads, GetParam());
+    EXPECT_EQ(one.losses, many.losses) << threads << " threads";
+    EXPECT_EQ(one.params.W1, many.params.W1) << threads << " threads";
+    EXPECT_EQ(one.params.b1, many.params.b1) << threads << " threads";
+    EXPECT_EQ(one.params.W2, many.params.W2) << threads << " threads";
+    EXPECT_EQ(one.params.b2, many.params.b2) << threads << " threads";
+  }
+  EXPECT_LT(one.losses.back(), one.losses.front());  // it trained
+}
+
+TEST_P(Determinism, RepeatedRunsAreIdentical) {
+  EXPECT_EQ(run(2, GetParam()).losses, run(2, GetParam()).losses);
+}
+
+INSTANTIATE_TEST_SUITE_P(Precisions, Determinism, ::testing::Values(Precision::f32, Precision::f64),
+                         [](const auto& info) { return std::string(to_string(info.param)); });
+
+}  // namespace
+}  // namespace backprop

@@ -1,0 +1,77 @@
+// Initialisation: NumPy's legacy generator bit for bit, and Glorot bounds.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "backprop/backprop.hpp"
+#include "golden_file.hpp"
+#include "numpy_random.hpp"
+
+namespace backprop {
+namespace {
+
+std::vector<double> parse_numbers(const std::string& text) {
+  std::istringstream in(text);
+  std::vector<double> v;
+  std::string w;
+  while (in >> w) v.push_back(std::strtod(w.c_str(), nullptr));
+  return v;
+}
+
+TEST(NumpyInit, EqualsNumpyBitForBit) {
+  std::ifstream in(testing::data_path("golden/init.txt"));
+  ASSERT_TRUE(in) << "missing golden/init.txt";
+  std::string line;
+  int cases = 0;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    const auto bar1 = line.find('|');
+    const auto bar2 = line.find('|', bar1 + 1);
+    std::istringstream head(line.substr(0, bar1));
+    std::uint64_t seed;
+    Shape shape;
+    head >> seed >> shape.inputs >> shape.hidden >> shape.outputs;
+    const Parameters p = init_numpy(shape, static_cast<std::uint32_t>(seed));
+    EXPECT_EQ(p.W1, parse_numbers(line.substr(bar1 + 1, bar2 - bar1 - 1))) << "seed " << seed;
+    EXPECT_EQ(p.W2, parse_numbers(line.substr(bar2 + 1))) << "seed " << seed;
+    EXPECT_EQ(p.b1, std::vector<double>(shape.hidden, 0.0));
+    EXPECT_EQ(p.b2, std::vector<double>(shape.outputs, 0.0));
+    ++cases;
+  }
+  EXPECT_GE(cases, 6);
+}
+
+TEST(NumpyRandom, UniformUsesFiftyThreeBits) {
+  // The first double NumPy draws after seed(0) is 0.5488135039273248.
+  NumpyRandom rng(0);
+  EXPECT_EQ(rng.uniform(), 0.5488135039273248);
+}
+
+TEST(XavierInit, StaysWithinGlorotBoundAndIsReproducible) {
+  const Shape shape{3, 200, 2};
+  const Parameters a = init_xavier(shape, 9);
+  const Parameters b = init_xavier(shape, 9);
+  const Parameters c = init_xavier(shape, 10);
+  EXPECT_EQ(a.W1, b.W1);
+  EXPECT_NE(a.W1, c.W1);
+  const double bound1 = std::sqrt(6.0 / (3 + 200));
+  const double bound2 = std::sqrt(6.0 / (200 + 2));
+  double largest = 0;
+  for (double w : a.W1) {
+    EXPECT_LE(std::fabs(w), bound1);
+    largest = std::max(largest, std::fabs(w));
+  }
+  for (double w : a.W2) EXPECT_LE(std::fabs(w), bound2);
+  EXPECT_GT(largest, 0.8 * bound1);  // spread over the range, not squeezed near 0
+}
+
+TEST(Shapes, ZeroWidthIsRejected) {
+  EXPECT_THROW(init_numpy({2, 0, 1}, 1), Error);
+  EXPECT_THROW(init_xavier({0, 4, 1}, 1), Error);
+  EXPECT_THROW(Parameters::zeros({2, 4, 0}), Error);
+}
+
+}  // namespace
+}  // namespace backprop

@@ -1,0 +1,154 @@
+// The public API's contracts: the registry, input checks, divergence.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+
+#include "backprop/backprop.hpp"
+
+namespace backprop {
+namespace {
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(Registry, ListsCpuLastAndUsable) {
+  const auto all = list_backends();
+  ASSERT_FALSE(all.empty());
+  EXPECT_EQ(all.back().name, "cpu");
+  EXPECT_TRUE(all.back().usable);
+  EXPECT_TRUE(all.back().reason.empty());
+  for (const auto& info : all) EXPECT_EQ(info.usable, info.reason.empty()) << info.name;
+}
+
+TEST(Registry, MakesCpuAndAuto) {
+  EXPECT_EQ(make_backend("cpu")->name(), "cpu");
+  const auto all = list_backends();
+  const auto first_usable = std::find_if(all.begin(), all.end(), [](const auto& i) { return i.usable; });
+  ASSERT_NE(first_usable, all.end());
+  EXPECT_EQ(make_backend("auto")->name(), first_usable->name);
+}
+
+TEST(Registry, UnknownNameSaysWhatExists) {
+  const std::string message = error_of([] { make_backend("tpu"); });
+  EXPECT_NE(message.find("unknown backend 'tpu'"), std::string::npos) << message;
+  EXPECT_NE(message.find("cpu"), std::string::npos) << message;
+}
+
+TEST(Registry, UnusableBackendGivesItsReason) {
+  for (const auto& info : list_backends()) {
+    if (info.usable) continue;
+    const std::string message = error_of([&] { make_backend(info.name); });
+    EXPECT_NE(message.find(info.reason), std::string::npos) << message;
+  }
+}
+
+TEST(Precision, ParsesAndRejects) {
+  EXPECT_EQ(parse_precision("f32"), Precision::f32);
+  EXPECT_EQ(parse_precision("f64"), Precision::f64);
+  EXPECT_NE(error_of([] { parse_precision("f16"); }).find("'f16'"), std::string::npos);
+}
+
+TEST(Train, RejectsBadOptions) {
+  const auto backend = make_backend("cpu");
+  const Dataset data = Dataset::xor_points(4);
+  const Parameters p = init_numpy({2, 4, 1}, 1);
+  TrainOptions o;
+  o.epochs = 0;
+  EXPECT_NE(error_of([&] { train(*backend, data, p, o); }).find("epochs"), std::string::npos);
+  o.epochs = 10;
+  for (double lr : {0.0, -1.0, std::nan(""), double(INFINITY)}) {
+    o.lr = lr;
+    EXPECT_NE(error_of([&] { train(*backend, data, p, o); }).find("learning rate"), std::string::npos) << lr;
+  }
+}
+
+TEST(Train, RejectsMismatchedShapes) {
+  const auto backend = make_backend("cpu");
+  const Dataset data = Dataset::xor_points(4);
+  const std::string message = error_of([&] { backend->start(data, init_numpy({3, 4, 1}, 1), Precision::f32); });
+  EXPECT_NE(message.find("3 inputs"), std::string::npos) << message;
+  Parameters broken = init_numpy({2, 4, 1}, 1);
+  broken.W2.pop_back();
+  EXPECT_NE(error_of([&] { backend->predict(broken, data, Precision::f32); }).find("W2"), std::string::npos);
+  broken = init_numpy({2, 4, 1}, 1);
+  broken.b1[2] = NAN;
+  EXPECT_NE(error_of([&] { backend->start(data, broken, Precision::f64); }).find("b1[2]"), std::string::npos);
+}
+
+TEST(Train, DivergenceStopsWithTheEpoch) {
+  const auto backend = make_backend("cpu");
+  TrainOptions o;
+  o.epochs = 100;
+  o.lr = 1e39;  // beyond float32: the first update sends the weights to infinity
+  const std::string message =
+      error_of([&] { train(*backend, Dataset::xor_points(4), init_numpy({2, 4, 1}, 42), o); });
+  EXPECT_NE(message.find("training diverged at epoch "), std::string::npos) << message;
+}
+
+TEST(Train, LogsEveryLogPointAndReturnsEveryLoss) {
+  const auto backend = make_backend("cpu");
+  TrainOptions o;
+  o.epochs = 25;
+  o.log_every = 10;
+  std::vector<std::size_t> logged;
+  std::vector<double> logged_losses;
+  const auto r = train(*backend, Dataset::xor_points(4), init_numpy({2, 4, 1}, 42), o,
+                       [&](std::size_t e, double loss) {
+                         logged.push_back(e);
+                         logged_losses.push_back(loss);
+                       });
+  EXPECT_EQ(logged, (std::vector<std::size_t>{0, 10, 20}));
+  ASSERT_EQ(r.losses.size(), 25u);
+  EXPECT_EQ(logged_losses, (std::vector<double>{r.losses[0], r.losses[10], r.losses[20]}));
+}
+
+TEST(Train, SegmentsDoNotChangeTheTrajectory) {
+  const auto backend = make_backend("cpu");
+  TrainOptions o;
+  o.epochs = 300;
+  o.log_every = 0;
+  const auto whole = train(*backend, Dataset::xor_points(4), init_numpy({2, 4, 1}, 42), o);
+  o.log_every = 7;
+  const auto pieces = train(*backend, Dataset::xor_points(4), init_numpy({2, 4, 1}, 42), o);
+  EXPECT_EQ(whole.losses, pieces.losses);
+  EXPECT_EQ(whole.params.W1, pieces.params.W1);
+}
+
+TEST(Session, GradientsChangeNothing) {
+  const auto backend = make_backend("cpu");
+  const Dataset data = Dataset::xor_points(4);
+  const Parameters p = init_numpy({2, 4, 1}, 42);
+  auto session = backend->start(data, p, Precision::f64);
+  const Gradients g1 = session->gradients();
+  const Gradients g2 = session->gradients();
+  EXPECT_EQ(g1.dW1, g2.dW1);
+  EXPECT_EQ(session->parameters().W1, p.W1);
+  EXPECT_EQ(session->run_epochs(1, 1.0).at(0), g1.loss);
+  EXPECT_NE(session->parameters().W1, p.W1);
+}
+
+TEST(Predict, ProbabilitiesAreSigmoidOfTheForwardPass) {
+  const auto backend = make_backend("cpu");
+  Parameters p = Parameters::zeros({2, 1, 1});
+  p.W1 = {1.0, -2.0};
+  p.b1 = {0.5};
+  p.W2 = {3.0};
+  p.b2 = {-1.0};
+  const Dataset data = Dataset::xor_points(4);
+  const auto probs = backend->predict(p, data, Precision::f64);
+  for (std::size_t s = 0; s < 4; ++s) {
+    const double a1 = 1 / (1 + std::exp(-(data.features[2 * s] * 1.0 - 2.0 * data.features[2 * s + 1] + 0.5)));
+    EXPECT_DOUBLE_EQ(probs[s], 1 / (1 + std::exp(-(3.0 * a1 - 1.0)))) << s;
+  }
+}
+
+}  // namespace
+}  // namespace backprop
