@@ -1,0 +1,151 @@
+#include "activation_kernels.cuh"
+#include "activation_math.hpp"
+#include "cuda_check.cuh"
+
+namespace backprop::cuda {
+namespace {
+
+std::size_t blocks_for(std::size_t count) { return (count + kElementwiseBlock - 1) / kElementwiseBlock; }
+
+template <class T>
+__global__ void bias_sigmoid_forward_kernel(T* z1, const T* b1, std::size_t rows, int hidden) {
+  const std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
+  if (i >= rows * hidden) return;
+  z1[i] = math::sigmoid(z1[i] + b1[i % hidden]);
+}
+
+// Sums the kRowLanes values of each column in `lanes` in a fixed order.
+template <class T>
+__device__ T sum_row_lanes(T (&lanes)[kRowLanes][kColumnTile], int column_in_tile) {
+  T total = 0;
+  for (int r = 0; r < kRowLanes; ++r) total += lanes[r][column_in_tile];
+  return total;
+}
+
+template <class T>
+__global__ void bce_sigmoid_backward_kernel(T* z2, const float* y, const T* b2, std::size_t rows,
+                                            int outputs, T inv_samples, T* db2_partials,
+                                            T* loss_partials) {
+  __shared__ T db2_lanes[kRowLanes][kColumnTile];
+  __shared__ T loss_lanes[kRowLanes][kColumnTile];
+  const int o = blockIdx.x * kColumnTile + threadIdx.x;
+  const std::size_t first = blockIdx.y * static_cast<std::size_t>(kRowsPerBlock);
+  const std::size_t last = min(first + kRowsPerBlock, rows);
+  T db2 = 0, loss = 0;
+  if (o < outputs) {
+    const T bias = b2[o];
+    for (std::size_t r = first + threadIdx.y; r < last; r += kRowLanes) {
+      const std::size_t at = r * outputs + o;
+      const T z = z2[at] + bias;
+      const T target = static_cast<T>(y[at]);
+      loss += math::bce_from_logit(z, target);
+      const T dz = math::bce_sigmoid_gradient(math::sigmoid(z), target) * inv_samples;
+      z2[at] = dz;
+      db2 += dz;
+    }
+  }
+  db2_lanes[threadIdx.y][threadIdx.x] = db2;
+  loss_lanes[threadIdx.y][threadIdx.x] = loss;
+  __syncthreads();
+  if (threadIdx.y == 0 && o < outputs) {
+    db2_partials[blockIdx.y * static_cast<std::size_t>(outputs) + o] = sum_row_lanes(db2_lanes, threadIdx.x);
+  }
+  if (threadIdx.x == 0 && threadIdx.y == 0) {
+    T total = 0;
+    for (int c = 0; c < kColumnTile; ++c) total += sum_row_lanes(loss_lanes, c);
+    loss_partials[blockIdx.y * static_cast<std::size_t>(gridDim.x) + blockIdx.x] = total;
+  }
+}
+
+template <class T>
+__global__ void sigmoid_backward_kernel(T* da1, const T* a1, std::size_t rows, int hidden,
+                                        T* db1_partials) {
+  __shared__ T db1_lanes[kRowLanes][kColumnTile];
+  const int j = blockIdx.x * kColumnTile + threadIdx.x;
+  const std::size_t first = blockIdx.y * static_cast<std::size_t>(kRowsPerBlock);
+  const std::size_t last = min(first + kRowsPerBlock, rows);
+  T db1 = 0;
+  if (j < hidden) {
+    for (std::size_t r = first + threadIdx.y; r < last; r += kRowLanes) {
+      const std::size_t at = r * hidden + j;
+      const T dz = da1[at] * math::sigmoid_derivative(a1[at]);
+      da1[at] = dz;
+      db1 += dz;
+    }
+  }
+  db1_lanes[threadIdx.y][threadIdx.x] = db1;
+  __syncthreads();
+  if (threadIdx.y == 0 && j < hidden) {
+    db1_partials[blockIdx.y * static_cast<std::size_t>(hidden) + j] = sum_row_lanes(db1_lanes, threadIdx.x);
+  }
+}
+
+template <class T>
+__global__ void output_sigmoid_kernel(const T* z2, const T* b2, std::size_t rows, int outputs,
+                                      T* probabilities) {
+  const std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
+  if (i >= rows * outputs) return;
+  probabilities[i] = math::sigmoid(z2[i] + b2[i % outputs]);
+}
+
+template <class T>
+__global__ void widen_kernel(const float* from, T* to, std::size_t count) {
+  const std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
+  if (i < count) to[i] = static_cast<T>(from[i]);
+}
+
+dim3 tile_grid(std::size_t rows, int cols) {
+  return dim3(column_tiles(cols), static_cast<unsigned>(row_blocks(rows)));
+}
+
+}  // namespace
+
+template <class T>
+void bias_sigmoid_forward(T* z1, const T* b1, std::size_t rows, int hidden, cudaStream_t stream) {
+  bias_sigmoid_forward_kernel<<<blocks_for(rows * hidden), kElementwiseBlock, 0, stream>>>(z1, b1, rows, hidden);
+  BACKPROP_CUDA_CHECK_LAUNCH("bias_sigmoid_forward_kernel");
+}
+
+template <class T>
+void bce_sigmoid_backward(T* z2, const float* y, const T* b2, std::size_t rows, int outputs,
+                          T inv_samples, T* db2_partials, T* loss_partials, cudaStream_t stream) {
+  bce_sigmoid_backward_kernel<<<tile_grid(rows, outputs), dim3(kColumnTile, kRowLanes), 0, stream>>>(
+      z2, y, b2, rows, outputs, inv_samples, db2_partials, loss_partials);
+  BACKPROP_CUDA_CHECK_LAUNCH("bce_sigmoid_backward_kernel");
+}
+
+template <class T>
+void sigmoid_backward(T* da1, const T* a1, std::size_t rows, int hidden, T* db1_partials,
+                      cudaStream_t stream) {
+  sigmoid_backward_kernel<<<tile_grid(rows, hidden), dim3(kColumnTile, kRowLanes), 0, stream>>>(
+      da1, a1, rows, hidden, db1_partials);
+  BACKPROP_CUDA_CHECK_LAUNCH("sigmoid_backward_kernel");
+}
+
+template <class T>
+void output_sigmoid(const T* z2, const T* b2, std::size_t rows, int outputs, T* probabilities,
+                    cudaStream_t stream) {
+  output_sigmoid_kernel<<<blocks_for(rows * outputs), kElementwiseBlock, 0, stream>>>(z2, b2, rows, outputs,
+                                                                                       probabilities);
+  BACKPROP_CUDA_CHECK_LAUNCH("output_sigmoid_kernel");
+}
+
+template <class T>
+void widen(const float* from, T* to, std::size_t count, cudaStream_t stream) {
+  if (count == 0) return;
+  widen_kernel<<<blocks_for(count), kElementwiseBlock, 0, stream>>>(from, to, count);
+  BACKPROP_CUDA_CHECK_LAUNCH("widen_kernel");
+}
+
+#define BACKPROP_INSTANTIATE(T)                                                                      \
+  template void bias_sigmoid_forward<T>(T*, const T*, std::size_t, int, cudaStream_t);               \
+  template void bce_sigmoid_backward<T>(T*, const float*, const T*, std::size_t, int, T, T*, T*,     \
+                                        cudaStream_t);                                               \
+  template void sigmoid_backward<T>(T*, const T*, std::size_t, int, T*, cudaStream_t);               \
+  template void output_sigmoid<T>(const T*, const T*, std::size_t, int, T*, cudaStream_t);           \
+  template void widen<T>(const float*, T*, std::size_t, cudaStream_t);
+BACKPROP_INSTANTIATE(float)
+BACKPROP_INSTANTIATE(double)
+#undef BACKPROP_INSTANTIATE
+
+}  // namespace backprop::cuda

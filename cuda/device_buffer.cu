@@ -1,0 +1,52 @@
+#include <string>
+
+#include "backprop/error.hpp"
+#include "device_buffer.cuh"
+
+namespace backprop::cuda {
+
+void throw_cuda_error(cudaError_t status, const char* call, const char* file, int line) {
+  throw Error(std::string("CUDA error in ") + call + " (" + file + ":" + std::to_string(line) +
+              "): " + cudaGetErrorName(status) + ": " + cudaGetErrorString(status));
+}
+
+void throw_cublas_error(cublasStatus_t status, const char* call, const char* file, int line) {
+  throw Error(std::string("cuBLAS error in ") + call + " (" + file + ":" + std::to_string(line) +
+              "): " + cublasGetStatusName(status) + ": " + cublasGetStatusString(status));
+}
+
+void* device_allocate(std::size_t bytes) {
+  if (bytes == 0) return nullptr;
+  void* pointer = nullptr;
+  const cudaError_t status = cudaMalloc(&pointer, bytes);
+  if (status != cudaSuccess) {
+    cudaGetLastError();  // clear the sticky-free allocation error
+    throw Error("CUDA error in cudaMalloc of " + std::to_string(bytes) + " bytes: " +
+                cudaGetErrorName(status) + ": " + cudaGetErrorString(status));
+  }
+  return pointer;
+}
+
+void device_free(void* pointer) noexcept {
+  if (pointer) cudaFree(pointer);  // nothing useful to do with an error while freeing
+}
+
+Stream::Stream() { BACKPROP_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking)); }
+Stream::~Stream() {
+  if (stream_) cudaStreamDestroy(stream_);
+}
+void Stream::synchronize() const { BACKPROP_CUDA_CHECK(cudaStreamSynchronize(stream_)); }
+
+CublasHandle::CublasHandle() { BACKPROP_CUBLAS_CHECK(cublasCreate(&handle_)); }
+CublasHandle::~CublasHandle() {
+  if (handle_) cublasDestroy(handle_);
+}
+
+void CapturedGraph::reset() noexcept {
+  if (exec_) cudaGraphExecDestroy(exec_);
+  if (graph_) cudaGraphDestroy(graph_);
+  exec_ = nullptr;
+  graph_ = nullptr;
+}
+
+}  // namespace backprop::cuda

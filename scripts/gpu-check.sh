@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# On a machine with an NVIDIA GPU: build with CUDA for that GPU, run every
+# test (failing if any CUDA test skipped), run compute-sanitizer memcheck and
+# racecheck over the CUDA tests, train the article on --backend cuda, run a
+# short benchmark, and write every log plus summary.md into DIR.
+#
+# usage: scripts/gpu-check.sh DIR
+set -uo pipefail
+out=${1:?usage: scripts/gpu-check.sh DIR}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+cd "$(dirname "$0")/.."
+build=build-gpu
+status=0
+note() { echo "$*" | tee -a "$out/summary.md"; }
+: >"$out/summary.md"
+
+gpu=$(nvidia-smi --query-gpu=name,driver_version,compute_cap --format=csv,noheader 2>&1 | head -1)
+arch=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -1 | tr -d '. ')
+note "# GPU check, $(date -u +%Y-%m-%dT%H:%MZ)"
+note ""
+note "- GPU, driver, compute capability: ${gpu}"
+note "- nvcc: $(nvcc --version | tail -1)"
+note "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+[ -n "$arch" ] || { note "- no GPU answered nvidia-smi: stopping"; exit 1; }
+
+start=$(date +%s)
+if ! { cmake -S . -B "$build" -G Ninja -DCMAKE_CUDA_ARCHITECTURES="$arch" &&
+       cmake --build "$build" -j"$(nproc)"; } >"$out/build.log" 2>&1; then
+  note "- build: FAILED (build.log)"
+  exit 1
+fi
+note "- build: ok in $(( $(date +%s) - start )) s for sm_${arch}"
+
+"$build/backprop" backends >"$out/backends.log" 2>&1
+note "- backends: $(tr '\n' ';' <"$out/backends.log")"
+
+start=$(date +%s)
+ctest --test-dir "$build" --output-on-failure -j8 >"$out/tests.log" 2>&1 || status=1
+note "- tests: $(grep -E 'tests passed|tests failed' "$out/tests.log" | tail -1) in $(( $(date +%s) - start )) s"
+skipped=$(grep -cE 'Cuda.*\(Skipped\)|Cuda.*Not Run' "$out/tests.log")
+if [ "$skipped" -ne 0 ]; then
+  note "- CUDA tests skipped: ${skipped} (a GPU is present, so this is a failure)"
+  status=1
+else
+  note "- CUDA tests skipped: 0"
+fi
+
+tests="$build/tests/backprop_tests"
+for tool in memcheck racecheck; do
+  filter='Cuda*:-*ArticleRun*:*Float64*:*Wide*'
+  [ "$tool" = racecheck ] && filter='CudaChunkEdges*:CudaParity.FirstStep*'
+  start=$(date +%s)
+  timeout 150 compute-sanitizer --tool "$tool" --error-exitcode 3 "$tests" --gtest_filter="$filter" \
+    >"$out/sanitizer-$tool.log" 2>&1
+  rc=$?
+  [ $rc -eq 0 ] || status=1
+  note "- compute-sanitizer $tool (exit $rc): $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$out/sanitizer-$tool.log" | tail -1) ($(grep -E '^\[  (PASSED|FAILED)' "$out/sanitizer-$tool.log" | tr '\n' ' ')) in $(( $(date +%s) - start )) s"
+done
+
+start=$(date +%s)
+"$build/backprop" train --backend cuda >"$out/train-article-cuda.log" 2>&1 || status=1
+note "- article run on cuda (exit $?), $(( $(date +%s) - start )) s:"
+note '```'
+cat "$out/train-article-cuda.log" >>"$out/summary.md"
+note '```'
+
+if [ -x "$build/bench/backprop_bench" ]; then
+  "$build/bench/backprop_bench" --benchmark_filter='Step/(cpu|cuda)/.*/(4|1024|16384|262144|1048576|16777216)$' \
+    --benchmark_min_time=0.2 --benchmark_out="$out/bench.json" --benchmark_out_format=json \
+    >"$out/bench.log" 2>&1 || status=1
+  note "- benchmark (bench.log, bench.json):"
+  note '```'
+  grep -E '^(Step|Article)' "$out/bench.log" >>"$out/summary.md"
+  note '```'
+fi
+
+note ""
+note "result: $([ $status -eq 0 ] && echo PASS || echo FAIL)"
+exit $status
