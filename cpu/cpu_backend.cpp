@@ -6,6 +6,7 @@
 // added in segment order. Both cuts depend on N alone, so the losses are
 // bit-identical for any thread count.
 #include <algorithm>
+#include <chrono>
 #include <memory>
 #include <thread>
 
@@ -53,11 +54,13 @@ class CpuSession final : public TrainingSession {
  protected:
   std::vector<double> run_epochs_impl(std::size_t count, double lr) override {
     std::vector<double> losses(count);
+    const auto start = std::chrono::steady_clock::now();
     for (std::size_t e = 0; e < count; ++e) {
       sum_gradients();
       losses[e] = sums_[layout_.loss()] / static_cast<double>(data_.samples());
       sgd_update(lr);
     }
+    last_run_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return losses;
   }
 

@@ -122,8 +122,12 @@ class CudaSession final : public TrainingSession {
       graph_rate_ = rate;
     }
     BACKPROP_CUDA_CHECK(cudaMemsetAsync(epoch_.data(), 0, sizeof(unsigned), stream_.get()));
+    started_.record(stream_.get());
     for (std::size_t e = 0; e < count; ++e) epoch_graph_.launch(stream_.get());
-    return history_.download(count, stream_.get());
+    finished_.record(stream_.get());
+    auto losses = history_.download(count, stream_.get());
+    last_run_seconds_ = Event::seconds_between(started_, finished_);
+    return losses;
   }
 
   Parameters parameters_impl() const override {
@@ -212,6 +216,7 @@ class CudaSession final : public TrainingSession {
   DeviceBuffer<double> history_;     // losses of the current run_epochs call
   DeviceBuffer<unsigned char> workspace_;
   CapturedGraph epoch_graph_;
+  Event started_, finished_;         // bracket the epochs of a run_epochs call
   T graph_rate_ = 0;
 };
 

@@ -42,6 +42,17 @@ CublasHandle::~CublasHandle() {
   if (handle_) cublasDestroy(handle_);
 }
 
+Event::Event() { BACKPROP_CUDA_CHECK(cudaEventCreate(&event_)); }
+Event::~Event() {
+  if (event_) cudaEventDestroy(event_);
+}
+void Event::record(cudaStream_t stream) { BACKPROP_CUDA_CHECK(cudaEventRecord(event_, stream)); }
+double Event::seconds_between(const Event& start, const Event& stop) {
+  float ms = 0;
+  BACKPROP_CUDA_CHECK(cudaEventElapsedTime(&ms, start.event_, stop.event_));
+  return ms * 1e-3;
+}
+
 void CapturedGraph::reset() noexcept {
   if (exec_) cudaGraphExecDestroy(exec_);
   if (graph_) cudaGraphDestroy(graph_);

@@ -81,6 +81,20 @@ class CublasHandle {
   cublasHandle_t handle_ = nullptr;
 };
 
+class Event {
+ public:
+  Event();
+  ~Event();
+  Event(const Event&) = delete;
+  Event& operator=(const Event&) = delete;
+  void record(cudaStream_t stream);
+  // Both events must have completed (synchronize their stream first).
+  static double seconds_between(const Event& start, const Event& stop);
+
+ private:
+  cudaEvent_t event_ = nullptr;
+};
+
 // An instantiated graph, captured from the work a callable enqueues on a
 // stream. If the callable throws, capture is ended and the partial graph freed.
 class CapturedGraph {

@@ -50,10 +50,17 @@ class TrainingSession {
   // Loss and gradients at the current parameters; changes nothing.
   Gradients gradients() { return gradients_impl(); }
 
+  // Seconds the last run_epochs call spent training, measured where the work
+  // runs: the wall clock for cpu, CUDA events on the session's stream for
+  // cuda (excluding the copy of the losses back to the host).
+  double last_run_seconds() const { return last_run_seconds_; }
+
  protected:
   virtual std::vector<double> run_epochs_impl(std::size_t count, double lr) = 0;
   virtual Parameters parameters_impl() const = 0;
   virtual Gradients gradients_impl() = 0;
+
+  double last_run_seconds_ = 0;
 };
 
 class Backend {

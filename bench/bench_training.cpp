@@ -1,0 +1,120 @@
+// Scaling benchmark: one iteration is one full training step (forward,
+// backward, SGD update) over the whole batch, for every usable backend x
+// hidden width x batch size, plus the article's whole run (10000 epochs on
+// 4 samples). Times are the backends' own (TrainingSession::last_run_seconds:
+// the wall clock on the CPU, CUDA events on the GPU), reported as manual time.
+//
+// Counters: samples_per_second, and bytes_per_second of data-set traffic
+// ((inputs + outputs) floats per sample: 12 bytes for XOR), the roofline's
+// unit for a step that streams the data set once; rss_MiB and dataset_MiB
+// for memory.
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+#include "backprop/backprop.hpp"
+
+namespace {
+
+using namespace backprop;
+
+constexpr std::size_t kHiddenWidths[] = {4, 32, 256, 1024};
+constexpr int kBatchLog2[] = {2, 10, 14, 18, 20, 22, 24, 26};
+// A CPU step costs about N x hidden x 20 flops; past 2^31 of N x hidden one
+// step takes over ~10 s on a 2-core machine. BACKPROP_BENCH_CPU_LIMIT overrides.
+constexpr double kDefaultCpuWorkLimit = 2147483648.0;
+
+double resident_mib() {
+  std::ifstream status("/proc/self/status");
+  std::string key;
+  while (status >> key) {
+    if (key == "VmRSS:") {
+      double kib = 0;
+      status >> kib;
+      return kib / 1024.0;
+    }
+  }
+  return 0;
+}
+
+double cpu_work_limit() {
+  const char* text = std::getenv("BACKPROP_BENCH_CPU_LIMIT");
+  return text ? std::atof(text) : kDefaultCpuWorkLimit;
+}
+
+void training_step(benchmark::State& state, const std::string& backend_name, std::size_t hidden,
+                   std::size_t batch) {
+  if (backend_name == "cpu" && static_cast<double>(batch) * hidden > cpu_work_limit()) {
+    state.SkipWithError(("skipped: N x hidden = " + std::to_string(batch * hidden) +
+                         " is over the CPU limit (BACKPROP_BENCH_CPU_LIMIT), over ~10 s a step")
+                            .c_str());
+    return;
+  }
+  try {
+    const auto backend = make_backend(backend_name);
+    const Dataset data = Dataset::xor_points(batch);
+    const auto session = backend->start(data, init_xavier({2, hidden, 1}, 1), Precision::f32);
+    session->run_epochs(1, 0.1);  // warm-up: caches, thread start-up, graph capture
+    double seconds = 0;
+    for (auto _ : state) {
+      session->run_epochs(1, 0.1);
+      state.SetIterationTime(session->last_run_seconds());
+      seconds += session->last_run_seconds();
+    }
+    const double samples = static_cast<double>(batch) * static_cast<double>(state.iterations());
+    const double bytes_per_sample = static_cast<double>((data.inputs + data.outputs) * sizeof(float));
+    state.counters["samples_per_second"] = samples / seconds;
+    state.counters["bytes_per_second"] = samples * bytes_per_sample / seconds;
+    state.counters["dataset_MiB"] = static_cast<double>(batch) * bytes_per_sample / (1 << 20);
+    state.counters["rss_MiB"] = resident_mib();
+  } catch (const std::exception& e) {
+    state.SkipWithError((std::string("skipped: ") + e.what()).c_str());
+  }
+}
+
+// The article: 10000 epochs on the 4 XOR points, hidden 4, lr 1.
+void article_run(benchmark::State& state, const std::string& backend_name) {
+  try {
+    const auto backend = make_backend(backend_name);
+    const Dataset data = Dataset::xor_points(4);
+    const Parameters initial = init_numpy({2, 4, 1}, 42);
+    for (auto _ : state) {
+      const auto session = backend->start(data, initial, Precision::f32);
+      session->run_epochs(10000, 1.0);
+      state.SetIterationTime(session->last_run_seconds());
+    }
+  } catch (const std::exception& e) {
+    state.SkipWithError((std::string("skipped: ") + e.what()).c_str());
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  for (const auto& info : backprop::list_backends()) {
+    if (!info.usable) {
+      std::fprintf(stderr, "backprop_bench: %s not benchmarked: %s\n", info.name.c_str(), info.reason.c_str());
+      continue;
+    }
+    benchmark::RegisterBenchmark(("Article/" + info.name).c_str(), article_run, info.name)
+        ->UseManualTime()
+        ->Unit(benchmark::kMillisecond);
+    for (const std::size_t hidden : kHiddenWidths) {
+      for (const int log2 : kBatchLog2) {
+        const std::size_t batch = std::size_t{1} << log2;
+        const std::string name = "Step/" + info.name + "/h" + std::to_string(hidden) + "/" + std::to_string(batch);
+        benchmark::RegisterBenchmark(name.c_str(), training_step, info.name, hidden, batch)
+            ->UseManualTime()
+            ->Unit(benchmark::kMicrosecond);
+      }
+    }
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

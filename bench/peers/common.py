@@ -1,0 +1,55 @@
+"""Shared by the peers: the benchmark grid, XOR data, timing and a JSON
+writer in Google Benchmark's layout, so that one script compares them all."""
+import json
+import os
+import platform
+import time
+
+HIDDEN = [4, 32, 256, 1024]
+BATCH_LOG2 = [2, 10, 14, 18, 20, 22, 24, 26]
+BYTES_PER_SAMPLE = 12  # two float inputs and one float target
+
+
+def xor_arrays(np, samples, dtype):
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=dtype)
+    y = np.array([[0], [1], [1], [0]], dtype=dtype)
+    idx = np.arange(samples) % 4
+    return X[idx], y[idx]
+
+
+def time_steps(step, min_seconds=0.5, max_iterations=100000, sync=lambda: None):
+    """Runs step() once to warm up, then until min_seconds have passed;
+    returns seconds per step."""
+    step()
+    sync()
+    iterations, elapsed = 0, 0.0
+    while elapsed < min_seconds and iterations < max_iterations:
+        start = time.perf_counter()
+        step()
+        sync()
+        elapsed += time.perf_counter() - start
+        iterations += 1
+    return elapsed / iterations, iterations
+
+
+def entry(name, seconds, iterations, batch):
+    return {
+        "name": name,
+        "run_type": "iteration",
+        "iterations": iterations,
+        "real_time": seconds * 1e6,
+        "time_unit": "us",
+        "samples_per_second": batch / seconds,
+        "bytes_per_second": batch * BYTES_PER_SAMPLE / seconds,
+    }
+
+
+def skipped(name, why):
+    return {"name": name, "run_type": "iteration", "error_occurred": True, "error_message": "skipped: " + why}
+
+
+def write(path, benchmarks, library):
+    context = {"date": time.strftime("%Y-%m-%dT%H:%M:%S"), "host_name": platform.node(),
+               "num_cpus": os.cpu_count(), "library": library}
+    with open(path, "w") as f:
+        json.dump({"context": context, "benchmarks": benchmarks}, f, indent=1)
