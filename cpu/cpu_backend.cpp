@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "backend_entry.hpp"
-#include "chunk_gradients.hpp"
+#include "chunk_kernels.hpp"
 #include "thread_pool.hpp"
 
 namespace backprop {
@@ -29,27 +29,56 @@ struct Segmentation {
         segments((chunks + chunks_per_segment - 1) / chunks_per_segment) {}
 };
 
+// Parameters in the working precision.
 template <class T>
-Weights<T> to_weights(const Parameters& p) {
-  auto convert = [](const std::vector<double>& v) { return std::vector<T>(v.begin(), v.end()); };
-  return {p.shape.inputs, p.shape.hidden, p.shape.outputs,
-          convert(p.W1), convert(p.b1), convert(p.W2), convert(p.b2)};
-}
+struct Weights {
+  std::size_t inputs, hidden, outputs;
+  std::vector<T> W1, b1, W2, b2;
+
+  explicit Weights(const Parameters& p)
+      : inputs(p.shape.inputs), hidden(p.shape.hidden), outputs(p.shape.outputs),
+        W1(p.W1.begin(), p.W1.end()), b1(p.b1.begin(), p.b1.end()),
+        W2(p.W2.begin(), p.W2.end()), b2(p.b2.begin(), p.b2.end()) {}
+
+  ChunkWeights<T> view() const { return {inputs, hidden, outputs, W1.data(), b1.data(), W2.data(), b2.data()}; }
+};
+
+// Working arrays for each worker thread, kChunkSamples wide.
+template <class T>
+class WorkerScratch {
+ public:
+  WorkerScratch(unsigned workers, std::size_t inputs, std::size_t hidden, std::size_t outputs)
+      : per_worker_((inputs + 2 * hidden + outputs) * kChunkSamples),
+        storage_(workers * per_worker_),
+        inputs_(inputs), hidden_(hidden) {}
+
+  ChunkScratch<T> operator[](unsigned worker) {
+    T* base = storage_.data() + worker * per_worker_;
+    T* a1 = base + inputs_ * kChunkSamples;
+    T* dz1 = a1 + hidden_ * kChunkSamples;
+    T* z2 = dz1 + hidden_ * kChunkSamples;
+    return {base, a1, z2, dz1};
+  }
+
+ private:
+  std::size_t per_worker_;
+  std::vector<T> storage_;
+  std::size_t inputs_, hidden_;
+};
 
 template <class T>
 class CpuSession final : public TrainingSession {
  public:
-  CpuSession(const Dataset& data, const Parameters& params, ThreadPool& pool)
+  CpuSession(const Dataset& data, const Parameters& params, ThreadPool& pool, const ChunkKernels<T>& kernels)
       : data_(data),
-        weights_(to_weights<T>(params)),
+        weights_(params),
         layout_{params.shape.inputs, params.shape.hidden, params.shape.outputs},
         cut_(data.samples()),
         pool_(pool),
-        scratch_(pool.size()),
+        kernels_(kernels),
+        scratch_(pool.size(), layout_.inputs, layout_.hidden, layout_.outputs),
         segment_sums_(cut_.segments * layout_.size()),
-        sums_(layout_.size()) {
-    for (auto& s : scratch_) s.reserve(layout_.inputs, layout_.hidden, layout_.outputs);
-  }
+        sums_(layout_.size()) {}
 
  protected:
   std::vector<double> run_epochs_impl(std::size_t count, double lr) override {
@@ -93,6 +122,7 @@ class CpuSession final : public TrainingSession {
   void sum_gradients() {
     const std::size_t n_samples = data_.samples();
     const std::size_t width = layout_.size();
+    const ChunkWeights<T> weights = weights_.view();
     pool_.parallel_for(cut_.segments, [&](std::size_t seg, unsigned worker) {
       double* sums = segment_sums_.data() + seg * width;
       std::fill(sums, sums + width, 0.0);
@@ -101,8 +131,8 @@ class CpuSession final : public TrainingSession {
       for (std::size_t c = first; c < last; ++c) {
         const std::size_t s0 = c * kChunkSamples;
         const std::size_t n = std::min(kChunkSamples, n_samples - s0);
-        chunk_gradients(weights_, data_.features.data() + s0 * layout_.inputs,
-                        data_.targets.data() + s0 * layout_.outputs, n, scratch_[worker], sums);
+        kernels_.gradients(weights, data_.features.data() + s0 * layout_.inputs,
+                           data_.targets.data() + s0 * layout_.outputs, n, scratch_[worker], sums);
       }
     });
     std::copy(segment_sums_.begin(), segment_sums_.begin() + width, sums_.begin());
@@ -132,55 +162,54 @@ class CpuSession final : public TrainingSession {
   GradientLayout layout_;
   Segmentation cut_;
   ThreadPool& pool_;
-  std::vector<ChunkScratch<T>> scratch_;  // one per worker
+  ChunkKernels<T> kernels_;
+  WorkerScratch<T> scratch_;
   std::vector<double> segment_sums_;      // (segments, layout size)
   std::vector<double> sums_;              // (layout size)
 };
 
 template <class T>
-std::vector<double> predict_probabilities(const Parameters& params, const Dataset& data,
-                                          ThreadPool& pool) {
-  const Weights<T> w = to_weights<T>(params);
+std::vector<double> predict_probabilities(const Parameters& params, const Dataset& data, ThreadPool& pool,
+                                          const ChunkKernels<T>& kernels) {
+  const Weights<T> weights(params);
+  const ChunkWeights<T> w = weights.view();
   const std::size_t n_samples = data.samples();
   const std::size_t chunks = (n_samples + kChunkSamples - 1) / kChunkSamples;
-  std::vector<ChunkScratch<T>> scratch(pool.size());
-  for (auto& s : scratch) s.reserve(w.inputs, w.hidden, w.outputs);
+  WorkerScratch<T> scratch(pool.size(), w.inputs, w.hidden, w.outputs);
   std::vector<double> probabilities(n_samples * w.outputs);
   pool.parallel_for(chunks, [&](std::size_t c, unsigned worker) {
     const std::size_t s0 = c * kChunkSamples;
     const std::size_t n = std::min(kChunkSamples, n_samples - s0);
-    chunk_forward(w, data.features.data() + s0 * w.inputs, n, scratch[worker]);
-    for (std::size_t o = 0; o < w.outputs; ++o) {
-      const T* z = scratch[worker].z2.data() + o * kChunkSamples;
-      for (std::size_t s = 0; s < n; ++s) {
-        probabilities[(s0 + s) * w.outputs + o] = math::sigmoid(z[s]);
-      }
-    }
+    kernels.forward(w, data.features.data() + s0 * w.inputs, n, scratch[worker]);
+    kernels.probabilities(w, n, scratch[worker], probabilities.data() + s0 * w.outputs);
   });
   return probabilities;
 }
 
 class CpuBackend final : public Backend {
  public:
-  explicit CpuBackend(unsigned threads) : pool_(threads) {}
+  CpuBackend(unsigned threads, const std::string& isa)
+      : pool_(threads), f32_(chunk_kernels<float>(isa)), f64_(chunk_kernels<double>(isa)) {}
 
   std::string name() const override { return "cpu"; }
 
  protected:
   std::unique_ptr<TrainingSession> start_impl(const Dataset& data, const Parameters& params,
                                               Precision precision) const override {
-    if (precision == Precision::f64) return std::make_unique<CpuSession<double>>(data, params, pool_);
-    return std::make_unique<CpuSession<float>>(data, params, pool_);
+    if (precision == Precision::f64) return std::make_unique<CpuSession<double>>(data, params, pool_, f64_);
+    return std::make_unique<CpuSession<float>>(data, params, pool_, f32_);
   }
 
   std::vector<double> predict_impl(const Parameters& params, const Dataset& data,
                                    Precision precision) const override {
-    if (precision == Precision::f64) return predict_probabilities<double>(params, data, pool_);
-    return predict_probabilities<float>(params, data, pool_);
+    if (precision == Precision::f64) return predict_probabilities<double>(params, data, pool_, f64_);
+    return predict_probabilities<float>(params, data, pool_, f32_);
   }
 
  private:
   mutable ThreadPool pool_;  // sessions share it; one parallel_for at a time
+  ChunkKernels<float> f32_;
+  ChunkKernels<double> f64_;
 };
 
 }  // namespace
@@ -191,7 +220,7 @@ BackendEntry cpu_backend_entry() {
           [](const BackendConfig& config) -> std::unique_ptr<Backend> {
             const unsigned threads =
                 config.threads != 0 ? config.threads : std::max(1u, std::thread::hardware_concurrency());
-            return std::make_unique<cpu::CpuBackend>(threads);
+            return std::make_unique<cpu::CpuBackend>(threads, config.cpu_isa);
           }};
 }
 

@@ -45,12 +45,7 @@ void ThreadPool::work(unsigned worker) {
   }
 }
 
-void ThreadPool::parallel_for(std::size_t count, const Task& task) {
-  if (count == 0) return;
-  if (workers_.empty() || count == 1) {
-    for (std::size_t i = 0; i < count; ++i) task(i, 0);
-    return;
-  }
+void ThreadPool::run_on_workers(std::size_t count, const Task& task) {
   {
     std::lock_guard lock(mutex_);
     task_ = &task;

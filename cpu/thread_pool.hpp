@@ -24,10 +24,19 @@ class ThreadPool {
 
   // Calls task(index, worker) for every index in [0, count), worker < size(),
   // and returns when all are done. The first exception thrown is rethrown.
-  using Task = std::function<void(std::size_t index, unsigned worker)>;
-  void parallel_for(std::size_t count, const Task& task);
+  template <class F>
+  void parallel_for(std::size_t count, F&& task) {
+    // One task, or no workers: run inline, without a std::function.
+    if (workers_.empty() || count <= 1) {
+      for (std::size_t i = 0; i < count; ++i) task(i, 0u);
+      return;
+    }
+    run_on_workers(count, Task(std::ref(task)));
+  }
 
  private:
+  using Task = std::function<void(std::size_t index, unsigned worker)>;
+  void run_on_workers(std::size_t count, const Task& task);
   void work(unsigned worker);
   void run_tasks(unsigned worker);
 

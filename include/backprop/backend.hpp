@@ -27,6 +27,7 @@ Precision parse_precision(std::string_view text);
 struct BackendConfig {
   unsigned threads = 0;     // cpu: worker threads, 0 = every hardware thread
   bool allow_tf32 = false;  // cuda: let cuBLAS use TF32 tensor cores (not strict FP32)
+  std::string cpu_isa;      // cpu: instruction-set build ("avx512", "avx2", "generic"); empty = best here
 };
 
 // Mean loss and its gradient with respect to every parameter, in double.

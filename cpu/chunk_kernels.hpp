@@ -1,0 +1,70 @@
+// The per-chunk work of the CPU backend, built once per instruction set
+// (generic x86-64, AVX2, AVX-512 where the compiler has them) and chosen at
+// run time. Every build computes the same bits: the summation order is fixed
+// by kChunkSamples and kLanes, not by the vector width.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace backprop::cpu {
+
+constexpr std::size_t kChunkSamples = 256;  // samples per chunk: fixes the summation order
+constexpr std::size_t kLanes = 16;          // running partial sums per reduction
+
+// Where the sums over samples go, one flat double array so that adding two of
+// them is one loop:
+//   [ loss | db2 (outputs) | dW2 (hidden, outputs) | db1 (hidden) | dW1 (inputs, hidden) ]
+// They are sums, not means: the caller divides by N once, as the article does.
+struct GradientLayout {
+  std::size_t inputs, hidden, outputs;
+  std::size_t loss() const { return 0; }
+  std::size_t db2() const { return 1; }
+  std::size_t dW2() const { return db2() + outputs; }
+  std::size_t db1() const { return dW2() + hidden * outputs; }
+  std::size_t dW1() const { return db1() + hidden; }
+  std::size_t size() const { return dW1() + inputs * hidden; }
+};
+
+template <class T>
+struct ChunkWeights {
+  std::size_t inputs, hidden, outputs;
+  const T* W1;  // (inputs, hidden)
+  const T* b1;  // (hidden)
+  const T* W2;  // (hidden, outputs)
+  const T* b2;  // (outputs)
+};
+
+// One thread's working arrays for a chunk, (unit, sample) layout so that the
+// loops over samples vectorise.
+template <class T>
+struct ChunkScratch {
+  T* x;    // (inputs, kChunkSamples)  the chunk's features, transposed
+  T* a1;   // (hidden, kChunkSamples)  A1 = σ(X W1 + b1)
+  T* z2;   // (outputs, kChunkSamples) Z2, then dZ2 = A2 - y
+  T* dz1;  // (hidden, kChunkSamples)  dZ1 = (dZ2 W2ᵀ) ⊙ A1 ⊙ (1 - A1)
+};
+
+template <class T>
+struct ChunkKernels {
+  const char* isa;
+  // Forward pass of n <= kChunkSamples samples; leaves A1 and Z2 in scratch.
+  void (*forward)(const ChunkWeights<T>& w, const float* x, std::size_t n, const ChunkScratch<T>& scratch);
+  // Forward and backward; adds the chunk's summed loss and gradients to sums.
+  void (*gradients)(const ChunkWeights<T>& w, const float* x, const float* y, std::size_t n,
+                    const ChunkScratch<T>& scratch, double* sums);
+  // p = σ(Z2) for the chunk, after forward.
+  void (*probabilities)(const ChunkWeights<T>& w, std::size_t n, const ChunkScratch<T>& scratch, double* p);
+};
+
+// The instruction sets built in and runnable here, best first ("avx512",
+// "avx2", "generic").
+std::vector<std::string> runnable_isas();
+
+// The kernels for `isa`, or for the best runnable one when isa is empty.
+// The environment variable BACKPROP_CPU_ISA picks one by name.
+template <class T>
+ChunkKernels<T> chunk_kernels(const std::string& isa = {});
+
+}  // namespace backprop::cpu
