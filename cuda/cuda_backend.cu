@@ -72,6 +72,7 @@ class CudaSession final : public TrainingSession {
         out_(static_cast<int>(params.shape.outputs)),
         samples_(data.samples()),
         chunk_(chunk_rows(samples_, params.shape.hidden)),
+        workspace_(kCublasWorkspaceBytes),
         x_(data.features.size()),
         y_(data.targets.size()),
         W1_(params.W1.size()), b1_(params.b1.size()), W2_(params.W2.size()), b2_(params.b2.size()),
@@ -80,8 +81,7 @@ class CudaSession final : public TrainingSession {
         a1_(chunk_ * hidden_), z2_(chunk_ * out_), dz1_(chunk_ * hidden_),
         partials_(row_blocks(chunk_) * std::max(hidden_, out_)),
         loss_partials_(row_blocks(chunk_) * column_tiles(out_)),
-        epoch_(1),
-        workspace_(kCublasWorkspaceBytes) {
+        epoch_(1) {
     BACKPROP_CUBLAS_CHECK(cublasSetStream(cublas_.get(), stream_.get()));
     BACKPROP_CUBLAS_CHECK(cublasSetWorkspace(cublas_.get(), workspace_.data(), kCublasWorkspaceBytes));
     BACKPROP_CUBLAS_CHECK(
@@ -203,6 +203,7 @@ class CudaSession final : public TrainingSession {
   int in_, hidden_, out_;
   std::size_t samples_, chunk_;
   Stream stream_;
+  DeviceBuffer<unsigned char> workspace_;  // cuBLAS's, declared before the handle so it outlives it
   CublasHandle cublas_;
   DeviceBuffer<T> x_;                // (N, inputs)
   DeviceBuffer<float> y_;            // (N, outputs)
@@ -214,7 +215,6 @@ class CudaSession final : public TrainingSession {
   DeviceBuffer<T> loss_partials_;    // (row blocks, column tiles)
   DeviceBuffer<unsigned> epoch_;     // where sgd_update writes the next loss
   DeviceBuffer<double> history_;     // losses of the current run_epochs call
-  DeviceBuffer<unsigned char> workspace_;
   CapturedGraph epoch_graph_;
   Event started_, finished_;         // bracket the epochs of a run_epochs call
   T graph_rate_ = 0;

@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""PyTorch peer: nn.Linear + Sigmoid, BCEWithLogitsLoss, SGD, one full
+training step per iteration over the same grid as backprop_bench, on the CPU
+and, where a GPU exists, CUDA in eager mode and with torch.compile. Writes
+Google Benchmark-style JSON.
+
+usage: torch_peer.py OUT.json [--max-work N]
+"""
+import argparse
+import sys
+
+import torch
+
+from common import BATCH_LOG2, HIDDEN, entry, skipped, time_steps, write
+
+
+def make_model(hidden, device):
+    torch.manual_seed(1)
+    model = torch.nn.Sequential(torch.nn.Linear(2, hidden), torch.nn.Sigmoid(), torch.nn.Linear(hidden, 1))
+    return model.to(device)
+
+
+def xor_tensors(batch, device):
+    X = torch.tensor([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=torch.float32)
+    y = torch.tensor([[0], [1], [1], [0]], dtype=torch.float32)
+    idx = torch.arange(batch) % 4
+    return X[idx].to(device), y[idx].to(device)
+
+
+def make_step(model, X, y, compiled):
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+
+    def step():
+        optimizer.zero_grad(set_to_none=True)
+        loss = loss_fn(model(X), y)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    return torch.compile(step) if compiled else step
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("out")
+    parser.add_argument("--max-work", type=float, default=2.0 ** 28)
+    parser.add_argument("--min-seconds", type=float, default=0.5)
+    args = parser.parse_args()
+    variants = [("torch-cpu", "cpu", False)]
+    if torch.cuda.is_available():
+        variants += [("torch-cuda", "cuda", False), ("torch-cuda-compile", "cuda", True)]
+    results = []
+    for tag, device, compiled in variants:
+        sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+        limit = args.max_work if device == "cpu" else 2.0 ** 36
+        for hidden in HIDDEN:
+            for log2 in BATCH_LOG2:
+                batch = 1 << log2
+                name = "Step/%s/h%d/%d" % (tag, hidden, batch)
+                if batch * hidden > limit:
+                    results.append(skipped(name, "batch x hidden over the limit %g" % limit))
+                    continue
+                try:
+                    X, y = xor_tensors(batch, device)
+                    step = make_step(make_model(hidden, device), X, y, compiled)
+                    seconds, iterations = time_steps(step, args.min_seconds, sync=sync)
+                except RuntimeError as e:  # out of memory, mostly
+                    results.append(skipped(name, str(e).splitlines()[0]))
+                    continue
+                results.append(entry(name, seconds, iterations, batch))
+                print("%-34s %12.1f us  %.3g samples/s" % (name, seconds * 1e6, batch / seconds), file=sys.stderr)
+    write(args.out, results, "torch " + torch.__version__)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs backprop_bench and the peers in one go, then prints the ratio table and
+# draws the charts.
+#
+# usage: bench/run.sh OUTDIR [BUILD_DIR]
+#   BACKPROP_PEERS="numpy torch" picks the peers (default: numpy, plus torch if importable).
+set -euo pipefail
+out=${1:?usage: bench/run.sh OUTDIR [BUILD_DIR]}
+build=${2:-build}
+here=$(cd "$(dirname "$0")" && pwd)
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+python3 -m pip install -q -r "$here/peers/requirements.txt"
+
+"$build/bench/backprop_bench" --benchmark_out="$out/backprop.json" --benchmark_out_format=json \
+  --benchmark_min_time=0.5 | tee "$out/backprop.log"
+files=("$out/backprop.json")
+
+peers=${BACKPROP_PEERS:-numpy torch}
+for peer in $peers; do
+  if [ "$peer" = torch ] && ! python3 -c "import torch" 2>/dev/null; then
+    echo "torch is not installed: skipping the PyTorch peer (pip install torch)" >&2
+    continue
+  fi
+  (cd "$here/peers" && python3 "${peer}_peer.py" "$out/$peer.json") 2>&1 | tee "$out/$peer.log"
+  files+=("$out/$peer.json")
+done
+
+"$build/backprop" train --backend cpu --loss-csv "$out/loss-article.csv" >/dev/null
+python3 "$here/compare.py" "${files[@]}" | tee "$out/table.txt"
+python3 "$here/plot.py" "$out" "${files[@]}" --loss-csv "$out/loss-article.csv"
