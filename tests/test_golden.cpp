@@ -16,7 +16,7 @@ using testing::GoldenFile;
 // f64 follows NumPy to rounding, which the saddle plateau amplifies.
 // Measured worst case over the five cases: 9.3e-14 (article).
 constexpr double kLossAtolF64 = 1e-9;
-// f32 against NumPy's f64: measured worst case 2.5e-4 (article, near epoch
+// f32 against NumPy's f64: measured worst case 3.0e-4 (article, near epoch
 // 8500, where the escape from the plateau comes a few epochs earlier).
 constexpr double kLossAtolF32 = 2e-3;
 constexpr double kParamAtolF64 = 1e-8;
