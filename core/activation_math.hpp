@@ -1,6 +1,7 @@
-// The scalar math of the network, shared by the CPU backend and the CUDA
-// kernels (__host__ __device__ under nvcc), so CI without a GPU tests the very
-// functions the GPU runs.
+// The scalar math of the network as the CUDA kernels run it (__host__
+// __device__ under nvcc), so CI without a GPU tests the very functions the GPU
+// runs. The CPU backend's hot loops use the same formulas in a vectorisable
+// form (cpu/vector_math.hpp); the tests hold both to libm.
 #pragma once
 
 #include <math.h>
