@@ -3,8 +3,8 @@
 // instruction set with BACKPROP_CPU_ISA naming the namespace; everything here
 // has internal linkage but the two entry points, so the builds never mix.
 //
-// Sums over samples run in kLanes partial sums in a fixed order, then in
-// double, so a chunk's result depends only on its samples.
+// Sums over samples run in kLanes partial sums folded in a fixed tree, then
+// in double, so a chunk's result depends only on its samples.
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -16,92 +16,130 @@ namespace {
 
 #include "vector_math.hpp"
 
-// Σ_s a[s] b[s] over n samples in the fixed lane order.
+// The lanes folded in half until one is left: a fixed tree of vector adds,
+// cheaper than a chain of kLanes dependent scalar adds.
+template <std::size_t Width = kLanes / 2, class T>
+T fold_lanes(T (&lane)[kLanes]) {
+  for (std::size_t l = 0; l < Width; ++l) lane[l] += lane[l + Width];
+  if constexpr (Width > 1) {
+    return fold_lanes<Width / 2>(lane);
+  } else {
+    return lane[0];
+  }
+}
+
+// Σ_s a[s] b[s] over n samples: sample s in lane s mod kLanes for the whole
+// blocks, the lanes folded, then the leftover samples added in double.
 template <class T>
 double sum_of_products(const T* a, const T* b, std::size_t n) {
-  if (n < kLanes) {  // the same sum as below: the lanes would all be zero
-    double total = 0;
-    for (std::size_t s = 0; s < n; ++s) total += static_cast<double>(a[s] * b[s]);
-    return total;
-  }
-  T lane[kLanes] = {};
-  std::size_t s = 0;
-  for (; s + kLanes <= n; s += kLanes) {
-    for (std::size_t l = 0; l < kLanes; ++l) lane[l] += a[s + l] * b[s + l];
-  }
   double total = 0;
-  for (std::size_t l = 0; l < kLanes; ++l) total += lane[l];
+  std::size_t s = 0;
+  if (n >= kLanes) {
+    T lane[kLanes] = {};
+    for (; s + kLanes <= n; s += kLanes) {
+      for (std::size_t l = 0; l < kLanes; ++l) lane[l] += a[s + l] * b[s + l];
+    }
+    total = fold_lanes(lane);
+  }
   for (; s < n; ++s) total += static_cast<double>(a[s] * b[s]);
   return total;
 }
 
-// Σ_s a[s] over n samples in the fixed lane order.
+// Σ_s a[s] over n samples, in the same order as sum_of_products.
 template <class T>
 double sum_of(const T* a, std::size_t n) {
-  if (n < kLanes) {  // the same sum as below: the lanes would all be zero
-    double total = 0;
-    for (std::size_t s = 0; s < n; ++s) total += static_cast<double>(a[s]);
-    return total;
-  }
-  T lane[kLanes] = {};
-  std::size_t s = 0;
-  for (; s + kLanes <= n; s += kLanes) {
-    for (std::size_t l = 0; l < kLanes; ++l) lane[l] += a[s + l];
-  }
   double total = 0;
-  for (std::size_t l = 0; l < kLanes; ++l) total += lane[l];
+  std::size_t s = 0;
+  if (n >= kLanes) {
+    T lane[kLanes] = {};
+    for (; s + kLanes <= n; s += kLanes) {
+      for (std::size_t l = 0; l < kLanes; ++l) lane[l] += a[s + l];
+    }
+    total = fold_lanes(lane);
+  }
   for (; s < n; ++s) total += static_cast<double>(a[s]);
   return total;
 }
 
+// n rounded up to whole vectors of 16 (C is a multiple of it).
+constexpr std::size_t kPadding = 16;
+inline std::size_t padded_count(std::size_t n) { return (n + kPadding - 1) / kPadding * kPadding; }
+
+// xt[i * C + s] = x[s * inputs + i]: the chunk's features, one row per input.
+template <class T>
+void transpose(const float* x, std::size_t n, std::size_t C, T* xt, std::size_t inputs) {
+  for (std::size_t i = 0; i < inputs; ++i) {
+    for (std::size_t s = 0; s < n; ++s) xt[i * C + s] = static_cast<T>(x[s * inputs + i]);
+  }
+}
+// With the stride known, the compiler reads a sample's inputs as one group.
+template <std::size_t Inputs, class T>
+void transpose(const float* x, std::size_t n, std::size_t C, T* xt) {
+  for (std::size_t s = 0; s < n; ++s) {
+    for (std::size_t i = 0; i < Inputs; ++i) xt[i * C + s] = static_cast<T>(x[s * Inputs + i]);
+  }
+}
+
 template <class T>
 void chunk_forward(const ChunkWeights<T>& w, const float* x, std::size_t n, const ChunkScratch<T>& scratch) {
-  constexpr std::size_t C = kChunkSamples;
+  const std::size_t C = scratch.stride;
   T* xt = scratch.x;
-  for (std::size_t s = 0; s < n; ++s) {
-    for (std::size_t i = 0; i < w.inputs; ++i) xt[i * C + s] = static_cast<T>(x[s * w.inputs + i]);
+  switch (w.inputs) {  // a stride the compiler knows turns the strided loads into shuffles
+    case 1: transpose<1>(x, n, C, xt); break;
+    case 2: transpose<2>(x, n, C, xt); break;
+    case 3: transpose<3>(x, n, C, xt); break;
+    case 4: transpose<4>(x, n, C, xt); break;
+    default: transpose(x, n, C, xt, w.inputs);
+  }
+  // The element-wise loops run over whole vectors: the padding samples are
+  // zeros here, finite everywhere after, and never summed.
+  const std::size_t padded = padded_count(n);
+  for (std::size_t i = 0; i < w.inputs; ++i) {
+    for (std::size_t s = n; s < padded; ++s) xt[i * C + s] = 0;
   }
   // Z1 = X W1 + b1;  A1 = σ(Z1)
   for (std::size_t j = 0; j < w.hidden; ++j) {
-    T* a = scratch.a1 + j * C;
-    for (std::size_t s = 0; s < n; ++s) a[s] = 0;
+    T* __restrict a = scratch.a1 + j * C;  // the scratch arrays never overlap
+    for (std::size_t s = 0; s < padded; ++s) a[s] = 0;
     for (std::size_t i = 0; i < w.inputs; ++i) {
       const T wij = w.W1[i * w.hidden + j];
-      const T* xi = xt + i * C;
-      for (std::size_t s = 0; s < n; ++s) a[s] += xi[s] * wij;
+      const T* __restrict xi = xt + i * C;
+      for (std::size_t s = 0; s < padded; ++s) a[s] += xi[s] * wij;
     }
     const T bj = w.b1[j];
-    for (std::size_t s = 0; s < n; ++s) a[s] = sigmoid(a[s] + bj);
+    for (std::size_t s = 0; s < padded; ++s) a[s] = sigmoid(a[s] + bj);
   }
   // Z2 = A1 W2 + b2
   for (std::size_t o = 0; o < w.outputs; ++o) {
-    T* z = scratch.z2 + o * C;
-    for (std::size_t s = 0; s < n; ++s) z[s] = 0;
+    T* __restrict z = scratch.z2 + o * C;
+    for (std::size_t s = 0; s < padded; ++s) z[s] = 0;
     for (std::size_t j = 0; j < w.hidden; ++j) {
       const T wjo = w.W2[j * w.outputs + o];
-      const T* a = scratch.a1 + j * C;
-      for (std::size_t s = 0; s < n; ++s) z[s] += a[s] * wjo;
+      const T* __restrict a = scratch.a1 + j * C;
+      for (std::size_t s = 0; s < padded; ++s) z[s] += a[s] * wjo;
     }
     const T bo = w.b2[o];
-    for (std::size_t s = 0; s < n; ++s) z[s] += bo;
+    for (std::size_t s = 0; s < padded; ++s) z[s] += bo;
   }
 }
 
 template <class T>
 void chunk_gradients(const ChunkWeights<T>& w, const float* x, const float* y, std::size_t n,
                      const ChunkScratch<T>& scratch, double* sums) {
-  constexpr std::size_t C = kChunkSamples;
+  const std::size_t C = scratch.stride;
+  const std::size_t padded = padded_count(n);
   const GradientLayout at{w.inputs, w.hidden, w.outputs};
   chunk_forward(w, x, n, scratch);
 
   // loss = Σ bce(Z2, y);  dZ2 = A2 - y, with A2 = σ(Z2)
-  T loss_terms[kChunkSamples];
+  T* loss_terms = scratch.loss;
   for (std::size_t o = 0; o < w.outputs; ++o) {
     T* z = scratch.z2 + o * C;
     for (std::size_t s = 0; s < n; ++s) {
       const T target = static_cast<T>(y[s * w.outputs + o]);
-      loss_terms[s] = bce_from_logit(z[s], target);
-      z[s] = sigmoid(z[s]) - target;
+      T p;
+      loss_terms[s] = sigmoid_and_bce(z[s], target, p);
+      z[s] = p - target;
     }
     sums[at.loss()] += sum_of(loss_terms, n);
   }
@@ -117,15 +155,15 @@ void chunk_gradients(const ChunkWeights<T>& w, const float* x, const float* y, s
 
   // dA1 = dZ2 W2ᵀ;  dZ1 = dA1 ⊙ A1 ⊙ (1 - A1);  db1 = Σ dZ1;  dW1 = Xᵀ dZ1
   for (std::size_t j = 0; j < w.hidden; ++j) {
-    T* d = scratch.dz1 + j * C;
-    for (std::size_t s = 0; s < n; ++s) d[s] = 0;
+    T* __restrict d = scratch.dz1 + j * C;
+    for (std::size_t s = 0; s < padded; ++s) d[s] = 0;
     for (std::size_t o = 0; o < w.outputs; ++o) {
       const T wjo = w.W2[j * w.outputs + o];
-      const T* g = dz2 + o * C;
-      for (std::size_t s = 0; s < n; ++s) d[s] += g[s] * wjo;
+      const T* __restrict g = dz2 + o * C;
+      for (std::size_t s = 0; s < padded; ++s) d[s] += g[s] * wjo;
     }
-    const T* a = scratch.a1 + j * C;
-    for (std::size_t s = 0; s < n; ++s) d[s] *= a[s] * (T(1) - a[s]);
+    const T* __restrict a = scratch.a1 + j * C;
+    for (std::size_t s = 0; s < padded; ++s) d[s] *= a[s] * (T(1) - a[s]);
     sums[at.db1() + j] += sum_of(d, n);
     for (std::size_t i = 0; i < w.inputs; ++i) {
       sums[at.dW1() + i * w.hidden + j] += sum_of_products(scratch.x + i * C, d, n);
@@ -136,7 +174,7 @@ void chunk_gradients(const ChunkWeights<T>& w, const float* x, const float* y, s
 template <class T>
 void chunk_probabilities(const ChunkWeights<T>& w, std::size_t n, const ChunkScratch<T>& scratch, double* p) {
   for (std::size_t o = 0; o < w.outputs; ++o) {
-    const T* z = scratch.z2 + o * kChunkSamples;
+    const T* z = scratch.z2 + o * scratch.stride;
     for (std::size_t s = 0; s < n; ++s) p[s * w.outputs + o] = sigmoid(z[s]);
   }
 }

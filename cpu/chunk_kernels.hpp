@@ -1,7 +1,7 @@
 // The per-chunk work of the CPU backend, built once per instruction set
 // (generic x86-64, AVX2, AVX-512 where the compiler has them) and chosen at
 // run time. Every build computes the same bits: the summation order is fixed
-// by kChunkSamples and kLanes, not by the vector width.
+// by chunk_samples() and kLanes, not by the vector width.
 #pragma once
 
 #include <cstddef>
@@ -10,8 +10,17 @@
 
 namespace backprop::cpu {
 
-constexpr std::size_t kChunkSamples = 256;  // samples per chunk: fixes the summation order
-constexpr std::size_t kLanes = 16;          // running partial sums per reduction
+// Samples per chunk: a power of two near 16384 / hidden, from 256 to 4096,
+// so that a chunk's working arrays stay in the L2 cache while narrow layers
+// amortise the per-chunk sums. It depends on the shape alone, and with N it
+// fixes the summation order.
+inline std::size_t chunk_samples(std::size_t hidden) {
+  std::size_t samples = 4096;
+  while (samples > 256 && samples * hidden > 16384) samples /= 2;
+  return samples;
+}
+constexpr std::size_t kLanes = 64;          // partial sums per reduction: four AVX-512 registers,
+                                            // enough to hide the adds' latency
 
 // Where the sums over samples go, one flat double array so that adding two of
 // them is one loop:
@@ -36,20 +45,35 @@ struct ChunkWeights {
   const T* b2;  // (outputs)
 };
 
-// One thread's working arrays for a chunk, (unit, sample) layout so that the
-// loops over samples vectorise.
+// One thread's working arrays for a chunk of C = chunk_samples(hidden)
+// samples, (unit, sample) layout so that the loops over samples vectorise.
 template <class T>
 struct ChunkScratch {
-  T* x;    // (inputs, kChunkSamples)  the chunk's features, transposed
-  T* a1;   // (hidden, kChunkSamples)  A1 = σ(X W1 + b1)
-  T* z2;   // (outputs, kChunkSamples) Z2, then dZ2 = A2 - y
-  T* dz1;  // (hidden, kChunkSamples)  dZ1 = (dZ2 W2ᵀ) ⊙ A1 ⊙ (1 - A1)
+  std::size_t stride;  // C
+  T* x;     // (inputs, C)  the chunk's features, transposed
+  T* a1;    // (hidden, C)  A1 = σ(X W1 + b1)
+  T* z2;    // (outputs, C) Z2, then dZ2 = A2 - y
+  T* dz1;   // (hidden, C)  dZ1 = (dZ2 W2ᵀ) ⊙ A1 ⊙ (1 - A1)
+  T* loss;  // (C)          each sample's loss
+
+  // Values per worker for this shape.
+  static std::size_t size(std::size_t inputs, std::size_t hidden, std::size_t outputs) {
+    return (inputs + 2 * hidden + outputs + 1) * chunk_samples(hidden);
+  }
+  // Lays the arrays out in `base`, which holds size(...) values.
+  static ChunkScratch in(T* base, std::size_t inputs, std::size_t hidden, std::size_t outputs) {
+    const std::size_t C = chunk_samples(hidden);
+    T* a1 = base + inputs * C;
+    T* z2 = a1 + hidden * C;
+    T* dz1 = z2 + outputs * C;
+    return {C, base, a1, z2, dz1, dz1 + hidden * C};
+  }
 };
 
 template <class T>
 struct ChunkKernels {
   const char* isa;
-  // Forward pass of n <= kChunkSamples samples; leaves A1 and Z2 in scratch.
+  // Forward pass of n <= C samples; leaves A1 and Z2 in scratch.
   void (*forward)(const ChunkWeights<T>& w, const float* x, std::size_t n, const ChunkScratch<T>& scratch);
   // Forward and backward; adds the chunk's summed loss and gradients to sums.
   void (*gradients)(const ChunkWeights<T>& w, const float* x, const float* y, std::size_t n,

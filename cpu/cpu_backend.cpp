@@ -1,6 +1,6 @@
 // The CPU reference backend: plain C++, no BLAS, float32 or float64.
 //
-// One epoch: the samples are cut into fixed chunks of kChunkSamples, and the
+// One epoch: the samples are cut into fixed chunks of chunk_samples(hidden), and the
 // chunks into at most kMaxSegments contiguous segments. Threads take whole
 // segments; each segment sums its chunks in order, and the segment sums are
 // added in segment order. Both cuts depend on N alone, so the losses are
@@ -21,10 +21,11 @@ namespace {
 constexpr std::size_t kMaxSegments = 64;  // enough to balance cores, few enough to sum cheaply
 
 struct Segmentation {
-  std::size_t chunks, chunks_per_segment, segments;
+  std::size_t chunk, chunks, chunks_per_segment, segments;
 
-  explicit Segmentation(std::size_t samples)
-      : chunks((samples + kChunkSamples - 1) / kChunkSamples),
+  Segmentation(std::size_t samples, std::size_t hidden)
+      : chunk(chunk_samples(hidden)),
+        chunks((samples + chunk - 1) / chunk),
         chunks_per_segment((chunks + kMaxSegments - 1) / kMaxSegments),
         segments((chunks + chunks_per_segment - 1) / chunks_per_segment) {}
 };
@@ -43,27 +44,23 @@ struct Weights {
   ChunkWeights<T> view() const { return {inputs, hidden, outputs, W1.data(), b1.data(), W2.data(), b2.data()}; }
 };
 
-// Working arrays for each worker thread, kChunkSamples wide.
+// Working arrays for each worker thread.
 template <class T>
 class WorkerScratch {
  public:
   WorkerScratch(unsigned workers, std::size_t inputs, std::size_t hidden, std::size_t outputs)
-      : per_worker_((inputs + 2 * hidden + outputs) * kChunkSamples),
+      : per_worker_(ChunkScratch<T>::size(inputs, hidden, outputs)),
         storage_(workers * per_worker_),
-        inputs_(inputs), hidden_(hidden) {}
+        inputs_(inputs), hidden_(hidden), outputs_(outputs) {}
 
   ChunkScratch<T> operator[](unsigned worker) {
-    T* base = storage_.data() + worker * per_worker_;
-    T* a1 = base + inputs_ * kChunkSamples;
-    T* dz1 = a1 + hidden_ * kChunkSamples;
-    T* z2 = dz1 + hidden_ * kChunkSamples;
-    return {base, a1, z2, dz1};
+    return ChunkScratch<T>::in(storage_.data() + worker * per_worker_, inputs_, hidden_, outputs_);
   }
 
  private:
   std::size_t per_worker_;
   std::vector<T> storage_;
-  std::size_t inputs_, hidden_;
+  std::size_t inputs_, hidden_, outputs_;
 };
 
 template <class T>
@@ -73,7 +70,7 @@ class CpuSession final : public TrainingSession {
       : data_(data),
         weights_(params),
         layout_{params.shape.inputs, params.shape.hidden, params.shape.outputs},
-        cut_(data.samples()),
+        cut_(data.samples(), params.shape.hidden),
         pool_(pool),
         kernels_(kernels),
         scratch_(pool.size(), layout_.inputs, layout_.hidden, layout_.outputs),
@@ -129,8 +126,8 @@ class CpuSession final : public TrainingSession {
       const std::size_t first = seg * cut_.chunks_per_segment;
       const std::size_t last = std::min(first + cut_.chunks_per_segment, cut_.chunks);
       for (std::size_t c = first; c < last; ++c) {
-        const std::size_t s0 = c * kChunkSamples;
-        const std::size_t n = std::min(kChunkSamples, n_samples - s0);
+        const std::size_t s0 = c * cut_.chunk;
+        const std::size_t n = std::min(cut_.chunk, n_samples - s0);
         kernels_.gradients(weights, data_.features.data() + s0 * layout_.inputs,
                            data_.targets.data() + s0 * layout_.outputs, n, scratch_[worker], sums);
       }
@@ -174,12 +171,13 @@ std::vector<double> predict_probabilities(const Parameters& params, const Datase
   const Weights<T> weights(params);
   const ChunkWeights<T> w = weights.view();
   const std::size_t n_samples = data.samples();
-  const std::size_t chunks = (n_samples + kChunkSamples - 1) / kChunkSamples;
+  const std::size_t chunk = chunk_samples(w.hidden);
+  const std::size_t chunks = (n_samples + chunk - 1) / chunk;
   WorkerScratch<T> scratch(pool.size(), w.inputs, w.hidden, w.outputs);
   std::vector<double> probabilities(n_samples * w.outputs);
   pool.parallel_for(chunks, [&](std::size_t c, unsigned worker) {
-    const std::size_t s0 = c * kChunkSamples;
-    const std::size_t n = std::min(kChunkSamples, n_samples - s0);
+    const std::size_t s0 = c * chunk;
+    const std::size_t n = std::min(chunk, n_samples - s0);
     kernels.forward(w, data.features.data() + s0 * w.inputs, n, scratch[worker]);
     kernels.probabilities(w, n, scratch[worker], probabilities.data() + s0 * w.outputs);
   });

@@ -65,3 +65,19 @@ inline double bce_from_logit(double z, double y) {
   const double positive = z > 0.0 ? z : 0.0;
   return positive + std::log1p(std::exp(-magnitude)) - y * z;
 }
+
+// p = σ(z) and bce(z, y) together. For float one exponential serves both:
+// with e = e^-|z|, σ(z) = 1 / (1 + e) for z >= 0 and e / (1 + e) below.
+// double keeps libm's two evaluations, as NumPy computes them.
+inline float sigmoid_and_bce(float z, float y, float& p) {
+  const float magnitude = z > 0.0f ? z : -z;
+  const float positive = z > 0.0f ? z : 0.0f;
+  const float e = exp_polynomial(-magnitude);
+  const float r = 1.0f / (1.0f + e);
+  p = z >= 0.0f ? r : e * r;
+  return positive + log1p_unit_polynomial(e) - y * z;
+}
+inline double sigmoid_and_bce(double z, double y, double& p) {
+  p = sigmoid(z);
+  return bce_from_logit(z, y);
+}

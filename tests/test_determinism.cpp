@@ -12,8 +12,8 @@ TrainResult run(unsigned threads, Precision precision) {
   BackendConfig config;
   config.threads = threads;
   const auto backend = make_backend("cpu", config);
-  // 70000 samples: 274 chunks in 64 segments, so every thread gets work.
-  const Dataset data = testing::quadrant_data(70000, 2, 3);
+  // 200000 samples, hidden 8: 98 chunks of 2048 in 49 segments of two.
+  const Dataset data = testing::quadrant_data(200000, 2, 3);
   TrainOptions o;
   o.epochs = 15;
   o.lr = 2.0;

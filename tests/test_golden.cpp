@@ -16,8 +16,10 @@ using testing::GoldenFile;
 // f64 follows NumPy to rounding, which the saddle plateau amplifies.
 // Measured worst case over the five cases: 9.3e-14 (article).
 constexpr double kLossAtolF64 = 1e-9;
-// f32 against NumPy's f64: measured worst case 3.0e-4 (article, near epoch
-// 8500, where the escape from the plateau comes a few epochs earlier).
+// f32 against NumPy's f64: measured worst case 1.7e-5 (xor1001_h16; 8.2e-6
+// on the article). The escape from the plateau near epoch 8500 amplifies any
+// rounding difference, so this is kept at the article's f32/f64 gap (~2e-4)
+// with room to spare.
 constexpr double kLossAtolF32 = 2e-3;
 constexpr double kParamAtolF64 = 1e-8;
 
