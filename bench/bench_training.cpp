@@ -7,13 +7,14 @@
 // Counters: samples_per_second, and bytes_per_second of data-set traffic
 // ((inputs + outputs) floats per sample: 12 bytes for XOR), the roofline's
 // unit for a step that streams the data set once; rss_MiB and dataset_MiB
-// for memory.
+// for memory. Threads/... runs the CPU backend at 1, 2, 4 ... threads.
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include "backprop/backprop.hpp"
 
@@ -46,7 +47,7 @@ double cpu_work_limit() {
 }
 
 void training_step(benchmark::State& state, const std::string& backend_name, std::size_t hidden,
-                   std::size_t batch) {
+                   std::size_t batch, unsigned threads) {
   if (backend_name == "cpu" && static_cast<double>(batch) * hidden > cpu_work_limit()) {
     state.SkipWithError(("skipped: N x hidden = " + std::to_string(batch * hidden) +
                          " is over the CPU limit (BACKPROP_BENCH_CPU_LIMIT), over ~10 s a step")
@@ -54,7 +55,9 @@ void training_step(benchmark::State& state, const std::string& backend_name, std
     return;
   }
   try {
-    const auto backend = make_backend(backend_name);
+    BackendConfig config;
+    config.threads = threads;
+    const auto backend = make_backend(backend_name, config);
     const Dataset data = Dataset::xor_points(batch);
     const auto session = backend->start(data, init_xavier({2, hidden, 1}, 1), Precision::f32);
     session->run_epochs(1, 0.1);  // warm-up: caches, thread start-up, graph capture
@@ -106,11 +109,19 @@ int main(int argc, char** argv) {
       for (const int log2 : kBatchLog2) {
         const std::size_t batch = std::size_t{1} << log2;
         const std::string name = "Step/" + info.name + "/h" + std::to_string(hidden) + "/" + std::to_string(batch);
-        benchmark::RegisterBenchmark(name.c_str(), training_step, info.name, hidden, batch)
+        benchmark::RegisterBenchmark(name.c_str(), training_step, info.name, hidden, batch, 0u)
             ->UseManualTime()
             ->Unit(benchmark::kMicrosecond);
       }
     }
+  }
+  // Thread scaling of the CPU backend: hidden 4, batch 2^20, 1 thread up to all.
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned threads = 1; threads <= cores; threads *= 2) {
+    benchmark::RegisterBenchmark(("Threads/cpu/h4/1048576/t" + std::to_string(threads)).c_str(), training_step,
+                                 std::string("cpu"), std::size_t{4}, std::size_t{1} << 20, threads)
+        ->UseManualTime()
+        ->Unit(benchmark::kMicrosecond);
   }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;

@@ -1,10 +1,10 @@
 // The CPU reference backend: plain C++, no BLAS, float32 or float64.
 //
-// One epoch: the samples are cut into fixed chunks of chunk_samples(hidden), and the
-// chunks into at most kMaxSegments contiguous segments. Threads take whole
-// segments; each segment sums its chunks in order, and the segment sums are
-// added in segment order. Both cuts depend on N alone, so the losses are
-// bit-identical for any thread count.
+// One epoch: the samples are cut into chunks of chunk_samples(hidden), and
+// the chunks into at most kMaxSegments contiguous segments. Threads take
+// whole segments; each segment sums its chunks in order, and the segment sums
+// are added in segment order. Both cuts depend on N and the shape alone, so
+// the losses are bit-identical for any thread count.
 #include <algorithm>
 #include <chrono>
 #include <memory>
