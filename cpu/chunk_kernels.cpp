@@ -97,29 +97,35 @@ void chunk_forward(const ChunkWeights<T>& w, const float* x, std::size_t n, cons
   for (std::size_t i = 0; i < w.inputs; ++i) {
     for (std::size_t s = n; s < padded; ++s) xt[i * C + s] = 0;
   }
+  // The loops below work a block of kPadding samples at a time, the block's
+  // values held in registers (z[l]), so each unit costs one pass.
   // Z1 = X W1 + b1;  A1 = σ(Z1)
   for (std::size_t j = 0; j < w.hidden; ++j) {
-    T* __restrict a = scratch.a1 + j * C;  // the scratch arrays never overlap
-    for (std::size_t s = 0; s < padded; ++s) a[s] = 0;
-    for (std::size_t i = 0; i < w.inputs; ++i) {
-      const T wij = w.W1[i * w.hidden + j];
-      const T* __restrict xi = xt + i * C;
-      for (std::size_t s = 0; s < padded; ++s) a[s] += xi[s] * wij;
-    }
     const T bj = w.b1[j];
-    for (std::size_t s = 0; s < padded; ++s) a[s] = sigmoid(a[s] + bj);
+    for (std::size_t s = 0; s < padded; s += kPadding) {
+      T z[kPadding] = {};
+      for (std::size_t i = 0; i < w.inputs; ++i) {
+        const T wij = w.W1[i * w.hidden + j];
+        const T* __restrict xi = xt + i * C + s;
+        for (std::size_t l = 0; l < kPadding; ++l) z[l] += xi[l] * wij;
+      }
+      T* __restrict a = scratch.a1 + j * C + s;  // the scratch arrays never overlap
+      for (std::size_t l = 0; l < kPadding; ++l) a[l] = sigmoid(z[l] + bj);
+    }
   }
   // Z2 = A1 W2 + b2
   for (std::size_t o = 0; o < w.outputs; ++o) {
-    T* __restrict z = scratch.z2 + o * C;
-    for (std::size_t s = 0; s < padded; ++s) z[s] = 0;
-    for (std::size_t j = 0; j < w.hidden; ++j) {
-      const T wjo = w.W2[j * w.outputs + o];
-      const T* __restrict a = scratch.a1 + j * C;
-      for (std::size_t s = 0; s < padded; ++s) z[s] += a[s] * wjo;
-    }
     const T bo = w.b2[o];
-    for (std::size_t s = 0; s < padded; ++s) z[s] += bo;
+    for (std::size_t s = 0; s < padded; s += kPadding) {
+      T z[kPadding] = {};
+      for (std::size_t j = 0; j < w.hidden; ++j) {
+        const T wjo = w.W2[j * w.outputs + o];
+        const T* __restrict a = scratch.a1 + j * C + s;
+        for (std::size_t l = 0; l < kPadding; ++l) z[l] += a[l] * wjo;
+      }
+      T* __restrict z2 = scratch.z2 + o * C + s;
+      for (std::size_t l = 0; l < kPadding; ++l) z2[l] = z[l] + bo;
+    }
   }
 }
 
