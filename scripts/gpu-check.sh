@@ -4,6 +4,9 @@
 # racecheck over the CUDA tests, train the article on --backend cuda, run a
 # short benchmark, and write every log plus summary.md into DIR.
 #
+# A GPU machine without a package registry builds against .deps/root when it
+# is there (made by scripts/carry-deps.sh and carried with the work tree).
+#
 # usage: scripts/gpu-check.sh DIR
 set -uo pipefail
 out=${1:?usage: scripts/gpu-check.sh DIR}
@@ -23,11 +26,17 @@ note "- GPU, driver, compute capability: ${gpu}"
 note "- nvcc: $(nvcc --version | tail -1)"
 note "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 [ -n "$arch" ] || { note "- no GPU answered nvidia-smi: stopping"; exit 1; }
+note "- cmake: $(cmake --version | head -1); host compiler: $(c++ --version | head -1)"
+
+prefix=()
+[ -d .deps/root/usr ] && prefix=(-DCMAKE_PREFIX_PATH="$PWD/.deps/root/usr")
+sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
 
 start=$(date +%s)
-if ! { cmake -S . -B "$build" -G Ninja -DCMAKE_CUDA_ARCHITECTURES="$arch" &&
+if ! { cmake -S . -B "$build" -G Ninja -DCMAKE_CUDA_ARCHITECTURES="$arch" "${prefix[@]}" &&
        cmake --build "$build" -j"$(nproc)"; } >"$out/build.log" 2>&1; then
-  note "- build: FAILED (build.log)"
+  note "- build: FAILED (build.log); its last lines:"
+  tail -25 "$out/build.log" >>"$out/summary.md"
   exit 1
 fi
 note "- build: ok in $(( $(date +%s) - start )) s for sm_${arch}"
@@ -51,7 +60,7 @@ for tool in memcheck racecheck; do
   filter='Cuda*:-*ArticleRun*:*Float64*:*Wide*'
   [ "$tool" = racecheck ] && filter='CudaChunkEdges*:CudaParity.FirstStep*'
   start=$(date +%s)
-  timeout 150 compute-sanitizer --tool "$tool" --error-exitcode 3 "$tests" --gtest_filter="$filter" \
+  timeout 150 "$sanitizer" --tool "$tool" --error-exitcode 3 "$tests" --gtest_filter="$filter" \
     >"$out/sanitizer-$tool.log" 2>&1
   rc=$?
   [ $rc -eq 0 ] || status=1
