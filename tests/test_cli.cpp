@@ -2,6 +2,7 @@
 // (0 ok, 2 usage, 1 run-time failure) and the error on stderr.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -153,6 +154,15 @@ TEST(Cli, UnwritableLossCsvFailsBeforeTraining) {
   EXPECT_EQ(o.status, 1);
   EXPECT_TRUE(contains(o.err, "cannot write loss file '/nonexistent/dir/loss.csv'")) << o.err;
   EXPECT_EQ(o.out, "");  // not one epoch ran
+}
+
+TEST(Cli, DataSetLargerThanMemoryIsRefusedUpFront) {
+  // 2^32 samples need about 96 GiB; refused where that is over 80% of memory.
+  const double physical = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
+  if (physical * 0.8 >= 96.0 * (1 << 30)) GTEST_SKIP() << "this machine could hold 2^32 samples";
+  const Outcome o = run_cli("train --backend cpu --samples 4294967296 --epochs 1");
+  EXPECT_EQ(o.status, 1);
+  EXPECT_TRUE(contains(o.err, "backprop: error: --samples 4294967296 needs about")) << o.err;
 }
 
 TEST(Cli, DivergenceExitsOne) {
