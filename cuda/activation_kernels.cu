@@ -14,27 +14,34 @@ __global__ void bias_sigmoid_forward_kernel(T* z1, const T* b1, std::size_t rows
   z1[i] = math::sigmoid(z1[i] + b1[i % hidden]);
 }
 
-// Sums the kRowLanes values of each column in `lanes` in a fixed order.
+// Adds the row lanes of each column in shared memory, halving the lanes each
+// step: a fixed tree, the same on every run. lanes[lane * tile + column];
+// blockDim.y (the lane count) is a power of two. Afterwards lane 0 holds the
+// column sums.
 template <class T>
-__device__ T sum_row_lanes(T (&lanes)[kRowLanes][kColumnTile], int column_in_tile) {
-  T total = 0;
-  for (int r = 0; r < kRowLanes; ++r) total += lanes[r][column_in_tile];
-  return total;
+__device__ void sum_row_lanes(T* lanes) {
+  const int tile = blockDim.x;
+  for (int half = blockDim.y / 2; half > 0; half /= 2) {
+    if (threadIdx.y < half) {
+      lanes[threadIdx.y * tile + threadIdx.x] += lanes[(threadIdx.y + half) * tile + threadIdx.x];
+    }
+    __syncthreads();
+  }
 }
 
 template <class T>
 __global__ void bce_sigmoid_backward_kernel(T* z2, const float* y, const T* b2, std::size_t rows,
                                             int outputs, T inv_samples, T* db2_partials,
                                             T* loss_partials) {
-  __shared__ T db2_lanes[kRowLanes][kColumnTile];
-  __shared__ T loss_lanes[kRowLanes][kColumnTile];
-  const int o = blockIdx.x * kColumnTile + threadIdx.x;
+  __shared__ T db2_lanes[kReduceThreads];
+  __shared__ T loss_lanes[kReduceThreads];
+  const int o = blockIdx.x * blockDim.x + threadIdx.x;
   const std::size_t first = blockIdx.y * static_cast<std::size_t>(kRowsPerBlock);
   const std::size_t last = min(first + kRowsPerBlock, rows);
   T db2 = 0, loss = 0;
   if (o < outputs) {
     const T bias = b2[o];
-    for (std::size_t r = first + threadIdx.y; r < last; r += kRowLanes) {
+    for (std::size_t r = first + threadIdx.y; r < last; r += blockDim.y) {
       const std::size_t at = r * outputs + o;
       const T z = z2[at] + bias;
       const T target = static_cast<T>(y[at]);
@@ -44,15 +51,18 @@ __global__ void bce_sigmoid_backward_kernel(T* z2, const float* y, const T* b2, 
       db2 += dz;
     }
   }
-  db2_lanes[threadIdx.y][threadIdx.x] = db2;
-  loss_lanes[threadIdx.y][threadIdx.x] = loss;
+  const int lane = threadIdx.y * blockDim.x + threadIdx.x;
+  db2_lanes[lane] = db2;
+  loss_lanes[lane] = loss;
   __syncthreads();
+  sum_row_lanes(db2_lanes);
+  sum_row_lanes(loss_lanes);
   if (threadIdx.y == 0 && o < outputs) {
-    db2_partials[blockIdx.y * static_cast<std::size_t>(outputs) + o] = sum_row_lanes(db2_lanes, threadIdx.x);
+    db2_partials[blockIdx.y * static_cast<std::size_t>(outputs) + o] = db2_lanes[threadIdx.x];
   }
-  if (threadIdx.x == 0 && threadIdx.y == 0) {
-    T total = 0;
-    for (int c = 0; c < kColumnTile; ++c) total += sum_row_lanes(loss_lanes, c);
+  if (lane == 0) {
+    T total = 0;  // the tile's columns, in order
+    for (int c = 0; c < static_cast<int>(blockDim.x); ++c) total += loss_lanes[c];
     loss_partials[blockIdx.y * static_cast<std::size_t>(gridDim.x) + blockIdx.x] = total;
   }
 }
@@ -60,23 +70,24 @@ __global__ void bce_sigmoid_backward_kernel(T* z2, const float* y, const T* b2, 
 template <class T>
 __global__ void sigmoid_backward_kernel(T* da1, const T* a1, std::size_t rows, int hidden,
                                         T* db1_partials) {
-  __shared__ T db1_lanes[kRowLanes][kColumnTile];
-  const int j = blockIdx.x * kColumnTile + threadIdx.x;
+  __shared__ T db1_lanes[kReduceThreads];
+  const int j = blockIdx.x * blockDim.x + threadIdx.x;
   const std::size_t first = blockIdx.y * static_cast<std::size_t>(kRowsPerBlock);
   const std::size_t last = min(first + kRowsPerBlock, rows);
   T db1 = 0;
   if (j < hidden) {
-    for (std::size_t r = first + threadIdx.y; r < last; r += kRowLanes) {
+    for (std::size_t r = first + threadIdx.y; r < last; r += blockDim.y) {
       const std::size_t at = r * hidden + j;
       const T dz = da1[at] * math::sigmoid_derivative(a1[at]);
       da1[at] = dz;
       db1 += dz;
     }
   }
-  db1_lanes[threadIdx.y][threadIdx.x] = db1;
+  db1_lanes[threadIdx.y * blockDim.x + threadIdx.x] = db1;
   __syncthreads();
+  sum_row_lanes(db1_lanes);
   if (threadIdx.y == 0 && j < hidden) {
-    db1_partials[blockIdx.y * static_cast<std::size_t>(hidden) + j] = sum_row_lanes(db1_lanes, threadIdx.x);
+    db1_partials[blockIdx.y * static_cast<std::size_t>(hidden) + j] = db1_lanes[threadIdx.x];
   }
 }
 
@@ -97,6 +108,10 @@ __global__ void widen_kernel(const float* from, T* to, std::size_t count) {
 dim3 tile_grid(std::size_t rows, int cols) {
   return dim3(column_tiles(cols), static_cast<unsigned>(row_blocks(rows)));
 }
+dim3 tile_block(int cols) {
+  const int tile = column_tile(cols);
+  return dim3(tile, kReduceThreads / tile);
+}
 
 }  // namespace
 
@@ -109,7 +124,7 @@ void bias_sigmoid_forward(T* z1, const T* b1, std::size_t rows, int hidden, cuda
 template <class T>
 void bce_sigmoid_backward(T* z2, const float* y, const T* b2, std::size_t rows, int outputs,
                           T inv_samples, T* db2_partials, T* loss_partials, cudaStream_t stream) {
-  bce_sigmoid_backward_kernel<<<tile_grid(rows, outputs), dim3(kColumnTile, kRowLanes), 0, stream>>>(
+  bce_sigmoid_backward_kernel<<<tile_grid(rows, outputs), tile_block(outputs), 0, stream>>>(
       z2, y, b2, rows, outputs, inv_samples, db2_partials, loss_partials);
   BACKPROP_CUDA_CHECK_LAUNCH("bce_sigmoid_backward_kernel");
 }
@@ -117,7 +132,7 @@ void bce_sigmoid_backward(T* z2, const float* y, const T* b2, std::size_t rows, 
 template <class T>
 void sigmoid_backward(T* da1, const T* a1, std::size_t rows, int hidden, T* db1_partials,
                       cudaStream_t stream) {
-  sigmoid_backward_kernel<<<tile_grid(rows, hidden), dim3(kColumnTile, kRowLanes), 0, stream>>>(
+  sigmoid_backward_kernel<<<tile_grid(rows, hidden), tile_block(hidden), 0, stream>>>(
       da1, a1, rows, hidden, db1_partials);
   BACKPROP_CUDA_CHECK_LAUNCH("sigmoid_backward_kernel");
 }

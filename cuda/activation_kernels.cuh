@@ -11,17 +11,25 @@
 
 namespace backprop::cuda {
 
-// A block sums kRowsPerBlock rows of a column tile of width kColumnTile,
-// kRowLanes threads down the rows.
-constexpr int kColumnTile = 32;
-constexpr int kRowLanes = 8;
+// A reducing block has kReduceThreads threads: column_tile(cols) across a
+// tile of columns and the rest down kRowsPerBlock rows, so a matrix one
+// column wide (Z2) still keeps every thread busy.
+constexpr int kReduceThreads = 256;
+constexpr int kMaxColumnTile = 32;
 constexpr int kRowsPerBlock = 256;
 constexpr int kElementwiseBlock = 256;
+
+// Threads across the columns: cols rounded up to a power of two, at most 32.
+inline int column_tile(int cols) {
+  int tile = 1;
+  while (tile < cols && tile < kMaxColumnTile) tile *= 2;
+  return tile;
+}
 
 // Row blocks, and so partial sums per column, for `rows` rows.
 inline std::size_t row_blocks(std::size_t rows) { return (rows + kRowsPerBlock - 1) / kRowsPerBlock; }
 // Column tiles for `cols` columns.
-inline int column_tiles(int cols) { return (cols + kColumnTile - 1) / kColumnTile; }
+inline int column_tiles(int cols) { return (cols + column_tile(cols) - 1) / column_tile(cols); }
 
 // A1 = σ(Z1 + b1), in place.                         z1: (rows, hidden)
 template <class T>
