@@ -3,14 +3,17 @@
 # draws the charts.
 #
 # usage: bench/run.sh OUTDIR [BUILD_DIR]
-#   BACKPROP_PEERS="numpy torch" picks the peers (default: numpy, plus torch if importable).
+#   BACKPROP_PEERS="numpy torch" picks the peers (default: numpy, plus torch if importable);
+#   BACKPROP_TORCH_VARIANTS="torch-cpu torch-cuda" limits the PyTorch ones
+#   (torch.compile recompiles for every configuration and takes minutes).
 set -euo pipefail
 out=${1:?usage: bench/run.sh OUTDIR [BUILD_DIR]}
 build=${2:-build}
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-python3 -m pip install -q -r "$here/peers/requirements.txt"
+# Install the peers' packages only when missing (a GPU machine may have no registry).
+python3 -c "import numpy, matplotlib" 2>/dev/null || python3 -m pip install -q -r "$here/peers/requirements.txt"
 
 "$build/bench/backprop_bench" --benchmark_out="$out/backprop.json" --benchmark_out_format=json \
   --benchmark_min_time=0.5 | tee "$out/backprop.log"
@@ -22,7 +25,9 @@ for peer in $peers; do
     echo "torch is not installed: skipping the PyTorch peer (pip install torch)" >&2
     continue
   fi
-  (cd "$here/peers" && python3 "${peer}_peer.py" "$out/$peer.json") 2>&1 | tee "$out/$peer.log"
+  extra=()
+  [ "$peer" = torch ] && [ -n "${BACKPROP_TORCH_VARIANTS:-}" ] && extra=(--variants $BACKPROP_TORCH_VARIANTS)
+  (cd "$here/peers" && python3 "${peer}_peer.py" "$out/$peer.json" "${extra[@]}") 2>&1 | tee "$out/$peer.log"
   files+=("$out/$peer.json")
 done
 

@@ -46,10 +46,13 @@ def main():
     parser.add_argument("out")
     parser.add_argument("--max-work", type=float, default=2.0 ** 28)
     parser.add_argument("--min-seconds", type=float, default=0.5)
+    parser.add_argument("--variants", nargs="*", help="a subset of torch-cpu, torch-cuda, torch-cuda-compile")
     args = parser.parse_args()
     variants = [("torch-cpu", "cpu", False)]
     if torch.cuda.is_available():
         variants += [("torch-cuda", "cuda", False), ("torch-cuda-compile", "cuda", True)]
+    if args.variants:
+        variants = [v for v in variants if v[0] in args.variants]
     results = []
     for tag, device, compiled in variants:
         sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
