@@ -129,6 +129,32 @@ void chunk_forward(const ChunkWeights<T>& w, const float* x, std::size_t n, cons
   }
 }
 
+// The hidden layer's backward pass over a chunk (see chunk_gradients);
+// Fixed, when not 0, is the padded sample count known at compile time.
+template <std::size_t Fixed, class T>
+void hidden_backward(const ChunkWeights<T>& w, std::size_t n, std::size_t padded_samples, const ChunkScratch<T>& scratch,
+                     double* sums) {
+  const std::size_t C = scratch.stride;
+  const std::size_t padded = Fixed != 0 ? Fixed : padded_samples;
+  const GradientLayout at{w.inputs, w.hidden, w.outputs};
+  const T* dz2 = scratch.z2;
+  for (std::size_t j = 0; j < w.hidden; ++j) {
+    T* __restrict d = scratch.dz1 + j * C;
+    for (std::size_t s = 0; s < padded; ++s) d[s] = 0;
+    for (std::size_t o = 0; o < w.outputs; ++o) {
+      const T wjo = w.W2[j * w.outputs + o];
+      const T* __restrict g = dz2 + o * C;
+      for (std::size_t s = 0; s < padded; ++s) d[s] += g[s] * wjo;
+    }
+    const T* __restrict a = scratch.a1 + j * C;
+    for (std::size_t s = 0; s < padded; ++s) d[s] *= a[s] * (T(1) - a[s]);
+    sums[at.db1() + j] += sum_of(d, n);
+    for (std::size_t i = 0; i < w.inputs; ++i) {
+      sums[at.dW1() + i * w.hidden + j] += sum_of_products(scratch.x + i * C, d, n);
+    }
+  }
+}
+
 template <class T>
 void chunk_gradients(const ChunkWeights<T>& w, const float* x, const float* y, std::size_t n,
                      const ChunkScratch<T>& scratch, double* sums) {
@@ -160,20 +186,11 @@ void chunk_gradients(const ChunkWeights<T>& w, const float* x, const float* y, s
   }
 
   // dA1 = dZ2 W2ᵀ;  dZ1 = dA1 ⊙ A1 ⊙ (1 - A1);  db1 = Σ dZ1;  dW1 = Xᵀ dZ1
-  for (std::size_t j = 0; j < w.hidden; ++j) {
-    T* __restrict d = scratch.dz1 + j * C;
-    for (std::size_t s = 0; s < padded; ++s) d[s] = 0;
-    for (std::size_t o = 0; o < w.outputs; ++o) {
-      const T wjo = w.W2[j * w.outputs + o];
-      const T* __restrict g = dz2 + o * C;
-      for (std::size_t s = 0; s < padded; ++s) d[s] += g[s] * wjo;
-    }
-    const T* __restrict a = scratch.a1 + j * C;
-    for (std::size_t s = 0; s < padded; ++s) d[s] *= a[s] * (T(1) - a[s]);
-    sums[at.db1() + j] += sum_of(d, n);
-    for (std::size_t i = 0; i < w.inputs; ++i) {
-      sums[at.dW1() + i * w.hidden + j] += sum_of_products(scratch.x + i * C, d, n);
-    }
+  // A chunk of one vector (small data sets) gets loops of a known length.
+  if (padded == kPadding) {
+    hidden_backward<kPadding>(w, n, kPadding, scratch, sums);
+  } else {
+    hidden_backward<0>(w, n, padded, scratch, sums);
   }
 }
 
