@@ -163,15 +163,22 @@ void chunk_gradients(const ChunkWeights<T>& w, const float* x, const float* y, s
   const GradientLayout at{w.inputs, w.hidden, w.outputs};
   chunk_forward(w, x, n, scratch);
 
-  // loss = Σ bce(Z2, y);  dZ2 = A2 - y, with A2 = σ(Z2)
+  // loss = Σ bce(Z2, y);  dZ2 = A2 - y, with A2 = σ(Z2). Over whole
+  // vectors too: the padding's targets are 0, its terms never summed.
+  if (w.outputs == 1) {
+    transpose<1>(y, n, C, scratch.y);
+  } else {
+    transpose(y, n, C, scratch.y, w.outputs);
+  }
   T* loss_terms = scratch.loss;
   for (std::size_t o = 0; o < w.outputs; ++o) {
-    T* z = scratch.z2 + o * C;
-    for (std::size_t s = 0; s < n; ++s) {
-      const T target = static_cast<T>(y[s * w.outputs + o]);
+    T* __restrict z = scratch.z2 + o * C;
+    T* __restrict target = scratch.y + o * C;
+    for (std::size_t s = n; s < padded; ++s) target[s] = 0;
+    for (std::size_t s = 0; s < padded; ++s) {
       T p;
-      loss_terms[s] = sigmoid_and_bce(z[s], target, p);
-      z[s] = p - target;
+      loss_terms[s] = sigmoid_and_bce(z[s], target[s], p);
+      z[s] = p - target[s];
     }
     sums[at.loss()] += sum_of(loss_terms, n);
   }

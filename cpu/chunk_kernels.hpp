@@ -54,11 +54,12 @@ struct ChunkScratch {
   T* a1;    // (hidden, C)  A1 = σ(X W1 + b1)
   T* z2;    // (outputs, C) Z2, then dZ2 = A2 - y
   T* dz1;   // (hidden, C)  dZ1 = (dZ2 W2ᵀ) ⊙ A1 ⊙ (1 - A1)
+  T* y;     // (outputs, C) the chunk's targets, transposed
   T* loss;  // (C)          each sample's loss
 
   // Values per worker for this shape.
   static std::size_t size(std::size_t inputs, std::size_t hidden, std::size_t outputs) {
-    return (inputs + 2 * hidden + outputs + 1) * chunk_samples(hidden);
+    return (inputs + 2 * hidden + 2 * outputs + 1) * chunk_samples(hidden);
   }
   // Lays the arrays out in `base`, which holds size(...) values.
   static ChunkScratch in(T* base, std::size_t inputs, std::size_t hidden, std::size_t outputs) {
@@ -66,7 +67,8 @@ struct ChunkScratch {
     T* a1 = base + inputs * C;
     T* z2 = a1 + hidden * C;
     T* dz1 = z2 + outputs * C;
-    return {C, base, a1, z2, dz1, dz1 + hidden * C};
+    T* y = dz1 + hidden * C;
+    return {C, base, a1, z2, dz1, y, y + outputs * C};
   }
 };
 
