@@ -171,13 +171,12 @@ std::vector<double> predict_probabilities(const Parameters& params, const Datase
   const Weights<T> weights(params);
   const ChunkWeights<T> w = weights.view();
   const std::size_t n_samples = data.samples();
-  const std::size_t chunk = chunk_samples(w.hidden);
-  const std::size_t chunks = (n_samples + chunk - 1) / chunk;
+  const Segmentation cut(n_samples, w.hidden);  // only its chunks: no sums to order here
   WorkerScratch<T> scratch(pool.size(), w.inputs, w.hidden, w.outputs);
   std::vector<double> probabilities(n_samples * w.outputs);
-  pool.parallel_for(chunks, [&](std::size_t c, unsigned worker) {
-    const std::size_t s0 = c * chunk;
-    const std::size_t n = std::min(chunk, n_samples - s0);
+  pool.parallel_for(cut.chunks, [&](std::size_t c, unsigned worker) {
+    const std::size_t s0 = c * cut.chunk;
+    const std::size_t n = std::min(cut.chunk, n_samples - s0);
     kernels.forward(w, data.features.data() + s0 * w.inputs, n, scratch[worker]);
     kernels.probabilities(w, n, scratch[worker], probabilities.data() + s0 * w.outputs);
   });

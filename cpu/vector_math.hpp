@@ -6,7 +6,10 @@
 //
 // Included inside a per-ISA anonymous namespace (see chunk_kernels.cpp), so
 // each ISA's copy is its own symbol; the includer brings <bit>, <cmath> and
-// <cstdint> first.
+// <cstdint> first. That is also why the double forms restate the formulas of
+// core/activation_math.hpp instead of calling them: an inline function with
+// external linkage compiled for AVX-512 in one object could be the copy the
+// linker keeps for the generic build too.
 
 // exp(x) = 2^n · e^r with n = round(x / ln 2) and |r| <= ln2 / 2; e^r by a
 // degree-7 polynomial. Clamping keeps 2^n a normal float; NaN fails both
