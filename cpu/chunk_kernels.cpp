@@ -8,8 +8,10 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 
 #include "chunk_kernels.hpp"
+#include "narrow_kernels.hpp"
 
 namespace backprop::cpu::BACKPROP_CPU_ISA {
 namespace {
@@ -158,6 +160,9 @@ void hidden_backward(const ChunkWeights<T>& w, std::size_t n, std::size_t padded
 template <class T>
 void chunk_gradients(const ChunkWeights<T>& w, const float* x, const float* y, std::size_t n,
                      const ChunkScratch<T>& scratch, double* sums) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (is_narrow(w)) return narrow_chunk_gradients(w, x, y, n, sums);
+  }
   const std::size_t C = scratch.stride;
   const std::size_t padded = padded_count(n);
   const GradientLayout at{w.inputs, w.hidden, w.outputs};
