@@ -9,6 +9,9 @@
 #include <cmath>
 #include <cstdint>
 #include <type_traits>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 #include "chunk_kernels.hpp"
 #include "narrow_kernels.hpp"

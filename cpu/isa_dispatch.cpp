@@ -35,6 +35,8 @@ bool runnable(const IsaBuild& build) {
 #if defined(__x86_64__) || defined(__i386__)
   if (build.feature == nullptr) return true;
   __builtin_cpu_init();
+  // Both vector builds also use FMA instructions (-mfma).
+  if (!__builtin_cpu_supports("fma")) return false;
   if (std::string(build.feature) == "avx512f") return __builtin_cpu_supports("avx512f");
   if (std::string(build.feature) == "avx2") return __builtin_cpu_supports("avx2");
   return false;

@@ -10,8 +10,8 @@
 // of the true width.
 //
 // Summation order: within a window of kFlushSamples samples, sample s goes to
-// lane s mod kBlock (kBlock = 16 lanes: one AVX-512 register, two AVX2 or
-// four SSE ones); the lanes are folded in a fixed tree and added to the
+// lane s mod kBlock (kBlock = 32 lanes: two AVX-512 registers, four AVX2 or
+// eight SSE ones); the lanes are folded in a fixed tree and added to the
 // double sums window by window. It depends on n alone, not on the vector
 // width, so every ISA build gives the same bits.
 #include "narrow_kernels.hpp"
@@ -22,12 +22,16 @@
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 #include <utility>
 
 namespace backprop::cpu::BACKPROP_CPU_ISA {
 namespace {
 
 #include "vector_math.hpp"
+#include "vector_pack.hpp"
 
 // The widest float vector this build's instruction set has, as a GCC vector
 // type: lane-wise arithmetic, written once for every width.
@@ -40,35 +44,51 @@ constexpr std::size_t kWidth = 4;
 #endif
 using Floats = float __attribute__((vector_size(kWidth * sizeof(float))));
 
-constexpr std::size_t kBlock = 16;           // samples summed side by side, whatever kWidth
-constexpr std::size_t kParts = kBlock / kWidth;
-constexpr std::size_t kFlushSamples = 1024;  // 64 terms per lane before they go to double
+// Sums run over kBlock lanes, whatever kWidth. A block is kBlock samples in
+// kBlock / kWidth registers (two AVX-512, four AVX2 or eight SSE ones); a
+// data set of at most kWidth samples runs as one register instead, its
+// lanes past kWidth being zeros that the fold would add anyway.
+constexpr std::size_t kBlock = 32;
+constexpr std::size_t kFullBlock = kBlock / kWidth;  // registers per block
+constexpr std::size_t kFlushSamples = 1024;          // 32 terms per lane before they go to double
+template <std::size_t K>
+using Lanes = Pack<Floats, K>;
 
-inline Floats load(const float* values) {
-  Floats v;
-  std::memcpy(&v, values, sizeof v);
-  return v;
+// Floats at any float-aligned address, without breaking aliasing rules.
+using UnalignedFloats = float __attribute__((vector_size(kWidth * sizeof(float)), aligned(alignof(float)), may_alias));
+
+template <std::size_t K>
+BACKPROP_ALWAYS_INLINE Lanes<K> load(const float* values) {
+  Lanes<K> b;
+  for (std::size_t k = 0; k < K; ++k) b.v[k] = *reinterpret_cast<const UnalignedFloats*>(values + k * kWidth);
+  return b;
 }
 
 // Lanes First, First + Step, ... of the concatenation of a and b.
 template <std::size_t First, std::size_t Step, std::size_t... L>
-inline Floats every_other(Floats a, Floats b, std::index_sequence<L...>) {
+BACKPROP_ALWAYS_INLINE Floats every_other(Floats a, Floats b, std::index_sequence<L...>) {
   return __builtin_shufflevector(a, b, (First + Step * L)...);
 }
 
-// Input i of kWidth samples, x being sample-major: x[l * Inputs + i].
-template <std::size_t Inputs>
-inline Floats input_of(const float* x, std::size_t i) {
+// K * kWidth samples' inputs, one row per input: rows[i] holds
+// x[s * Inputs + i] in lane s (x is sample-major).
+template <std::size_t Inputs, std::size_t K>
+BACKPROP_ALWAYS_INLINE void load_inputs(const float* x, Lanes<K> (&rows)[Inputs]) {
   if constexpr (Inputs == 1) {
-    return load(x);
-  } else if constexpr (Inputs == 2) {  // XOR's case: one shuffle of two registers
-    const Floats first = load(x), second = load(x + kWidth);
+    rows[0] = load<K>(x);
+  } else if constexpr (Inputs == 2) {  // XOR's case: registers 2k and 2k + 1 hold samples k * kWidth ...
+    const Lanes<2 * K> pairs = load<2 * K>(x);
     constexpr auto lanes = std::make_index_sequence<kWidth>();
-    return i == 0 ? every_other<0, 2>(first, second, lanes) : every_other<1, 2>(first, second, lanes);
+    for (std::size_t k = 0; k < K; ++k) {
+      rows[0].v[k] = every_other<0, 2>(pairs.v[2 * k], pairs.v[2 * k + 1], lanes);
+      rows[1].v[k] = every_other<1, 2>(pairs.v[2 * k], pairs.v[2 * k + 1], lanes);
+    }
   } else {
-    float row[kWidth];
-    for (std::size_t l = 0; l < kWidth; ++l) row[l] = x[l * Inputs + i];
-    return load(row);
+    for (std::size_t i = 0; i < Inputs; ++i) {
+      float row[K * kWidth];
+      for (std::size_t s = 0; s < K * kWidth; ++s) row[s] = x[s * Inputs + i];
+      rows[i] = load<K>(row);
+    }
   }
 }
 
@@ -90,25 +110,43 @@ struct NarrowWeights {
   }
 };
 
-// Partial sums of kWidth lanes for each quantity of GradientLayout.
-template <std::size_t Inputs, std::size_t Hidden>
+// Partial sums, K * kWidth lanes for each quantity of GradientLayout. A
+// window's first block sets them (no zeroing pass; the same values as adding
+// to zeros).
+template <std::size_t Inputs, std::size_t Hidden, std::size_t K>
 struct LaneSums {
-  Floats loss = {};
-  Floats db2 = {};
-  Floats dW2[Hidden] = {};
-  Floats db1[Hidden] = {};
-  Floats dW1[Inputs][Hidden] = {};
+  Lanes<K> loss;
+  Lanes<K> db2;
+  Lanes<K> dW2[Hidden];
+  Lanes<K> db1[Hidden];
+  Lanes<K> dW1[Inputs][Hidden];
 };
 
-// kBlock lanes of one quantity, kParts registers of kWidth, folded in
-// halves (l + 8, then l + 4, l + 2, l + 1): the same tree for every width.
-template <std::size_t Inputs, std::size_t Hidden, class Quantity>
-double fold(const LaneSums<Inputs, Hidden> (&parts)[kParts], Quantity quantity) {
-  float lane[kBlock];
-  for (std::size_t p = 0; p < kParts; ++p) {
-    const Floats v = quantity(parts[p]);
-    std::memcpy(lane + p * kWidth, &v, sizeof v);
+// sum += term, or sum = term for a window's first block.
+template <bool First, std::size_t K>
+BACKPROP_ALWAYS_INLINE void add_term(Lanes<K>& sum, const Lanes<K>& term) {
+  if constexpr (First) {
+    sum = term;
+  } else {
+    sum += term;
   }
+}
+template <bool First, std::size_t K>
+BACKPROP_ALWAYS_INLINE void add_product(Lanes<K>& sum, const Lanes<K>& a, const Lanes<K>& b) {
+  if constexpr (First) {
+    sum = a * b;
+  } else {
+    sum = multiply_add(a, b, sum);
+  }
+}
+
+// A quantity's kBlock lanes (zeros past K * kWidth) folded in halves: l + 16,
+// then l + 8, ... l + 1. A fixed tree, the same for every vector width.
+template <std::size_t K>
+double fold(const Lanes<K>& sums) {
+  float lane[kBlock] = {};
+  std::memcpy(lane, &sums, sizeof sums);
+#pragma GCC unroll 8
   for (std::size_t width = kBlock / 2; width > 0; width /= 2) {
     for (std::size_t l = 0; l < width; ++l) lane[l] += lane[l + width];
   }
@@ -116,89 +154,100 @@ double fold(const LaneSums<Inputs, Hidden> (&parts)[kParts], Quantity quantity) 
 }
 
 // Folds each quantity and adds it to sums, true hidden units only.
-template <std::size_t Inputs, std::size_t Hidden>
-void add_lane_sums(const LaneSums<Inputs, Hidden> (&parts)[kParts], std::size_t hidden, double* sums) {
-  using Sums = LaneSums<Inputs, Hidden>;
+template <std::size_t Inputs, std::size_t Hidden, std::size_t K>
+void add_lane_sums(const LaneSums<Inputs, Hidden, K>& lanes, std::size_t hidden, double* sums) {
   const GradientLayout at{Inputs, hidden, 1};
-  sums[at.loss()] += fold(parts, [](const Sums& q) { return q.loss; });
-  sums[at.db2()] += fold(parts, [](const Sums& q) { return q.db2; });
+  sums[at.loss()] += fold(lanes.loss);
+  sums[at.db2()] += fold(lanes.db2);
   for (std::size_t j = 0; j < hidden; ++j) {
-    sums[at.dW2() + j] += fold(parts, [j](const Sums& q) { return q.dW2[j]; });
-    sums[at.db1() + j] += fold(parts, [j](const Sums& q) { return q.db1[j]; });
-    for (std::size_t i = 0; i < Inputs; ++i) {
-      sums[at.dW1() + i * hidden + j] += fold(parts, [i, j](const Sums& q) { return q.dW1[i][j]; });
-    }
+    sums[at.dW2() + j] += fold(lanes.dW2[j]);
+    sums[at.db1() + j] += fold(lanes.db1[j]);
+    for (std::size_t i = 0; i < Inputs; ++i) sums[at.dW1() + i * hidden + j] += fold(lanes.dW1[i][j]);
   }
 }
 
-// kWidth samples forward and back; x holds their inputs (sample-major), y
-// their targets. Only the first `live` samples count (all of them unless
-// Partial): the others' deltas and losses are zeroed, which zeroes every
-// gradient term they would add.
-template <bool Partial, std::size_t Inputs, std::size_t Hidden>
-inline void vector_step(const NarrowWeights<Inputs, Hidden>& w, const float* x, const float* y,
-                        [[maybe_unused]] std::size_t live, LaneSums<Inputs, Hidden>& sums) {
-  Floats xt[Inputs];
-  for (std::size_t i = 0; i < Inputs; ++i) xt[i] = input_of<Inputs>(x, i);
+// K * kWidth samples forward and back, their terms added to the lane sums;
+// x holds their inputs (sample-major), y their targets. Only the first
+// `live` samples count (all of them unless Partial): the others' deltas and
+// losses are zeroed, which zeroes every gradient term they would add.
+template <bool First, bool Partial, std::size_t Inputs, std::size_t Hidden, std::size_t K>
+BACKPROP_ALWAYS_INLINE void block_step(const NarrowWeights<Inputs, Hidden>& w, const float* x, const float* y,
+                                       [[maybe_unused]] std::size_t live, LaneSums<Inputs, Hidden, K>& sums) {
+  using Block = Lanes<K>;
+  Block xt[Inputs];
+  load_inputs<Inputs>(x, xt);
   // A1 = σ(X W1 + b1)
-  Floats a1[Hidden];
+  Block a1[Hidden];
+#pragma GCC unroll 8
   for (std::size_t j = 0; j < Hidden; ++j) {
-    Floats z = xt[0] * w.W1[0][j];
-    for (std::size_t i = 1; i < Inputs; ++i) z += xt[i] * w.W1[i][j];
-    a1[j] = sigmoid(z + w.b1[j]);
+    Block z = splat<Block>(w.b1[j]);
+#pragma GCC unroll 8
+    for (std::size_t i = 0; i < Inputs; ++i) z = multiply_add(xt[i], splat<Block>(w.W1[i][j]), z);
+    a1[j] = sigmoid(z);
   }
   // Z2 = A1 W2 + b2;  loss = bce(Z2, y);  dZ2 = σ(Z2) - y
-  Floats z2 = a1[0] * w.W2[0];
-  for (std::size_t j = 1; j < Hidden; ++j) z2 += a1[j] * w.W2[j];
-  const Floats target = load(y);
-  Floats p;
-  Floats loss = sigmoid_and_bce(z2 + w.b2, target, p);
-  Floats dz2 = p - target;
+  Block z2 = splat<Block>(w.b2);
+#pragma GCC unroll 8
+  for (std::size_t j = 0; j < Hidden; ++j) z2 = multiply_add(a1[j], splat<Block>(w.W2[j]), z2);
+  const Block target = load<K>(y);
+  Block p;
+  Block loss = sigmoid_and_bce(z2, target, p);
+  Block dz2 = p - target;
   if constexpr (Partial) {
-    Floats lane_index;
-    for (std::size_t l = 0; l < kWidth; ++l) lane_index[l] = static_cast<float>(l);
-    const auto live_lane = lane_index < static_cast<float>(live);
-    loss = select(live_lane, loss, splat<Floats>(0.0f));
-    dz2 = select(live_lane, dz2, splat<Floats>(0.0f));
+    float index[K * kWidth];
+    for (std::size_t s = 0; s < K * kWidth; ++s) index[s] = static_cast<float>(s);
+    const auto live_lane = load<K>(index) < static_cast<float>(live);
+    loss = select(live_lane, loss, splat<Block>(0.0f));
+    dz2 = select(live_lane, dz2, splat<Block>(0.0f));
   }
-  sums.loss += loss;
-  sums.db2 += dz2;
+  add_term<First>(sums.loss, loss);
+  add_term<First>(sums.db2, dz2);
   // dW2 = A1ᵀ dZ2;  dZ1 = (dZ2 W2ᵀ) ⊙ A1 ⊙ (1 - A1);  db1 = Σ dZ1;  dW1 = Xᵀ dZ1
+#pragma GCC unroll 8
   for (std::size_t j = 0; j < Hidden; ++j) {
-    sums.dW2[j] += a1[j] * dz2;
-    const Floats dz1 = dz2 * w.W2[j] * (a1[j] * (1.0f - a1[j]));
-    sums.db1[j] += dz1;
-    for (std::size_t i = 0; i < Inputs; ++i) sums.dW1[i][j] += xt[i] * dz1;
+    add_product<First>(sums.dW2[j], a1[j], dz2);
+    const Block dz1 = dz2 * w.W2[j] * (a1[j] * (1.0f - a1[j]));
+    add_term<First>(sums.db1[j], dz1);
+#pragma GCC unroll 8
+    for (std::size_t i = 0; i < Inputs; ++i) add_product<First>(sums.dW1[i][j], xt[i], dz1);
   }
+}
+
+// The last `live` < K * kWidth samples of a window, copied into a
+// zero-padded block.
+template <bool First, std::size_t Inputs, std::size_t Hidden, std::size_t K>
+void partial_block_step(const NarrowWeights<Inputs, Hidden>& w, const float* x, const float* y, std::size_t live,
+                        LaneSums<Inputs, Hidden, K>& sums) {
+  float xb[K * kWidth * Inputs] = {}, yb[K * kWidth] = {};
+  std::copy(x, x + live * Inputs, xb);
+  std::copy(y, y + live, yb);
+  block_step<First, true>(w, xb, yb, live, sums);
 }
 
 template <std::size_t Inputs, std::size_t Hidden>
 void narrow_gradients(const ChunkWeights<float>& weights, const float* x, const float* y, std::size_t n,
                       double* sums) {
   const NarrowWeights<Inputs, Hidden> w(weights);
+  if (n <= kWidth) {  // a tiny data set (the article's): one register
+    LaneSums<Inputs, Hidden, 1> lanes;
+    partial_block_step<true>(w, x, y, n, lanes);
+    add_lane_sums(lanes, weights.hidden, sums);
+    return;
+  }
   for (std::size_t start = 0; start < n; start += kFlushSamples) {
     const std::size_t end = std::min(n, start + kFlushSamples);
-    LaneSums<Inputs, Hidden> parts[kParts];
+    LaneSums<Inputs, Hidden, kFullBlock> lanes;
     std::size_t s = start;
-    for (; s + kBlock <= end; s += kBlock) {
-      for (std::size_t p = 0; p < kParts; ++p) {
-        const std::size_t first = s + p * kWidth;
-        vector_step<false>(w, x + first * Inputs, y + first, kWidth, parts[p]);
-      }
+    if (s + kBlock <= end) {
+      block_step<true, false>(w, x + s * Inputs, y + s, kBlock, lanes);
+      for (s += kBlock; s + kBlock <= end; s += kBlock) block_step<false, false>(w, x + s * Inputs, y + s, kBlock, lanes);
     }
-    if (s < end) {
-      // The last few samples, copied into a zero-padded block.
-      float xb[kBlock * Inputs] = {}, yb[kBlock] = {};
-      std::copy(x + s * Inputs, x + end * Inputs, xb);
-      std::copy(y + s, y + end, yb);
-      const std::size_t live = end - s;
-      for (std::size_t p = 0; p < kParts; ++p) {
-        const std::size_t first = p * kWidth;
-        const std::size_t part_live = live > first ? std::min(live - first, kWidth) : 0;
-        vector_step<true>(w, xb + first * Inputs, yb + first, part_live, parts[p]);
-      }
+    if (s == start) {
+      partial_block_step<true>(w, x + s * Inputs, y + s, end - s, lanes);
+    } else if (s < end) {
+      partial_block_step<false>(w, x + s * Inputs, y + s, end - s, lanes);
     }
-    add_lane_sums(parts, weights.hidden, sums);
+    add_lane_sums(lanes, weights.hidden, sums);
   }
 }
 

@@ -1,15 +1,23 @@
 // exp, sigmoid and the BCE loss for the CPU's hot loops, written so that GCC
-// vectorises them without -ffast-math: no calls, no branches, only IEEE
-// operations whose results do not depend on the vector width, so every ISA
-// build gives the same bits. float uses polynomials (Cephes' expf and logf,
-// within 2 ulp); double calls libm, as NumPy does, and stays the reference.
+// vectorises them without -ffast-math: no branches, only correctly rounded
+// IEEE operations (fused multiply-adds included) whose results do not depend
+// on the vector width, so every ISA build gives the same bits. float uses
+// polynomials (Cephes' expf and logf, within 2 ulp); double calls libm, as
+// NumPy does, and stays the reference.
 //
 // Included inside a per-ISA anonymous namespace (see chunk_kernels.cpp), so
 // each ISA's copy is its own symbol; the includer brings <bit>, <cmath>,
-// <cstdint> and <type_traits> first. That is also why the double forms
-// restate the formulas of core/activation_math.hpp instead of calling them:
-// an inline function with external linkage compiled for AVX-512 in one
-// object could be the copy the linker keeps for the generic build too.
+// <cstdint>, <type_traits> and, on x86, <immintrin.h> first. That is also
+// why the double forms restate the formulas of core/activation_math.hpp
+// instead of calling them: an inline function with external linkage compiled
+// for AVX-512 in one object could be the copy the linker keeps for the
+// generic build too.
+
+// The hot loops' building blocks must inline into them whatever their size:
+// a call would pass vectors through memory.
+#ifndef BACKPROP_ALWAYS_INLINE
+#define BACKPROP_ALWAYS_INLINE inline __attribute__((always_inline))
+#endif
 
 // The float forms are templates over F: float itself, or a GCC vector of
 // floats (narrow_kernels.cpp), for which the same source gives the same
@@ -18,30 +26,52 @@
 template <class F>
 using Ints = std::conditional_t<std::is_same_v<F, float>, std::int32_t, decltype(F{} < F{})>;
 template <class Mask, class F>
-inline F select(Mask take_first, F first, F second) { return take_first ? first : second; }
+BACKPROP_ALWAYS_INLINE F select(Mask take_first, F first, F second) { return take_first ? first : second; }
 template <class F>
-inline F splat(float value) { return F{} + value; }
+BACKPROP_ALWAYS_INLINE F splat(float value) { return F{} + value; }
+
+// a · b + c rounded once (IEEE fusedMultiplyAdd), so the same bits on every
+// instruction set: the FMA instructions where the build has them (vectors
+// through their intrinsics, since a lane-by-lane form makes GCC take the
+// vectors apart), libm's fmaf elsewhere.
+template <class F>
+BACKPROP_ALWAYS_INLINE F multiply_add(F a, F b, F c) {
+  if constexpr (std::is_same_v<F, float>) {
+    return __builtin_fmaf(a, b, c);
+  } else {
+#if defined(__AVX512F__)
+    if constexpr (sizeof(F) == 64) return _mm512_fmadd_ps(a, b, c);
+#endif
+#if defined(__FMA__)
+    if constexpr (sizeof(F) == 32) return _mm256_fmadd_ps(a, b, c);
+    if constexpr (sizeof(F) == 16) return _mm_fmadd_ps(a, b, c);
+#endif
+    F result = c;
+    for (std::size_t l = 0; l < sizeof(F) / sizeof(float); ++l) result[l] = __builtin_fmaf(a[l], b[l], c[l]);
+    return result;
+  }
+}
 
 // exp(x) = 2^n · e^r with n = round(x / ln 2) and |r| <= ln2 / 2; e^r by a
 // degree-7 polynomial. Clamping keeps 2^n a normal float; NaN fails both
 // comparisons and stays NaN.
 template <class F>
-inline F exp_polynomial(F x) {
+BACKPROP_ALWAYS_INLINE F exp_polynomial(F x) {
   x = select(x < -87.0f, splat<F>(-87.0f), x);
   x = select(x > 88.0f, splat<F>(88.0f), x);
   // Adding 1.5 * 2^23 rounds x / ln 2 to the nearest integer, which then
   // sits in the low mantissa bits of t.
-  const F t = x * 1.44269504088896341f + 12582912.0f;
+  const F t = multiply_add(x, splat<F>(1.44269504088896341f), splat<F>(12582912.0f));
   const F n = t - 12582912.0f;
-  F r = x - n * 0.693359375f;  // ln 2 in two parts, so r is exact
-  r = r - n * -2.12194440e-4f;
+  F r = multiply_add(n, splat<F>(-0.693359375f), x);  // ln 2 in two parts, so r is exact
+  r = multiply_add(n, splat<F>(2.12194440e-4f), r);
   F p = splat<F>(1.9875691500e-4f);
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * (r * r) + r + 1.0f;
+  p = multiply_add(p, r, splat<F>(1.3981999507e-3f));
+  p = multiply_add(p, r, splat<F>(8.3334519073e-3f));
+  p = multiply_add(p, r, splat<F>(4.1665795894e-2f));
+  p = multiply_add(p, r, splat<F>(1.6666665459e-1f));
+  p = multiply_add(p, r, splat<F>(5.0000001201e-1f));
+  p = multiply_add(p, r * r, r) + 1.0f;
   const Ints<F> n_int = std::bit_cast<Ints<F>>(t) - 0x4B400000;
   return p * std::bit_cast<F>((n_int + 127) << 23);
 }
@@ -50,30 +80,30 @@ inline F exp_polynomial(F x) {
 // with f = u itself below sqrt(2) - 1 (no rounding of 1 + u), else
 // log1p(u) = ln 2 + log(1 + (u - 1) / 2), where u - 1 is exact.
 template <class F>
-inline F log1p_unit_polynomial(F u) {
+BACKPROP_ALWAYS_INLINE F log1p_unit_polynomial(F u) {
   const auto high = u > 0.41421356f;
   const F f = select(high, (u - 1.0f) * 0.5f, u);
   const F z = f * f;
   F y = splat<F>(7.0376836292e-2f);
-  y = y * f - 1.1514610310e-1f;
-  y = y * f + 1.1676998740e-1f;
-  y = y * f - 1.2420140846e-1f;
-  y = y * f + 1.4249322787e-1f;
-  y = y * f - 1.6668057665e-1f;
-  y = y * f + 2.0000714765e-1f;
-  y = y * f - 2.4999993993e-1f;
-  y = y * f + 3.3333331174e-1f;
-  y = y * f * z - 0.5f * z;
+  y = multiply_add(y, f, splat<F>(-1.1514610310e-1f));
+  y = multiply_add(y, f, splat<F>(1.1676998740e-1f));
+  y = multiply_add(y, f, splat<F>(-1.2420140846e-1f));
+  y = multiply_add(y, f, splat<F>(1.4249322787e-1f));
+  y = multiply_add(y, f, splat<F>(-1.6668057665e-1f));
+  y = multiply_add(y, f, splat<F>(2.0000714765e-1f));
+  y = multiply_add(y, f, splat<F>(-2.4999993993e-1f));
+  y = multiply_add(y, f, splat<F>(3.3333331174e-1f));
+  y = multiply_add(y * f, z, -0.5f * z);
   return (f + y) + select(high, splat<F>(0.693147180559945f), splat<F>(0.0f));
 }
 
 template <class F>
-inline F sigmoid(F z) { return 1.0f / (1.0f + exp_polynomial(-z)); }
+BACKPROP_ALWAYS_INLINE F sigmoid(F z) { return 1.0f / (1.0f + exp_polynomial(-z)); }
 inline double sigmoid(double z) { return 1.0 / (1.0 + std::exp(-z)); }
 
 // bce(z, y) = softplus(z) - y z, softplus(z) = max(z, 0) + log1p(e^-|z|).
 template <class F>
-inline F bce_from_logit(F z, F y) {
+BACKPROP_ALWAYS_INLINE F bce_from_logit(F z, F y) {
   const F magnitude = select(z > 0.0f, z, -z);
   const F positive = select(z > 0.0f, z, splat<F>(0.0f));
   return positive + log1p_unit_polynomial(exp_polynomial(-magnitude)) - y * z;
@@ -88,7 +118,7 @@ inline double bce_from_logit(double z, double y) {
 // with e = e^-|z|, σ(z) = 1 / (1 + e) for z >= 0 and e / (1 + e) below.
 // double keeps libm's two evaluations, as NumPy computes them.
 template <class F>
-inline F sigmoid_and_bce(F z, F y, F& p) {
+BACKPROP_ALWAYS_INLINE F sigmoid_and_bce(F z, F y, F& p) {
   const F magnitude = select(z > 0.0f, z, -z);
   const F positive = select(z > 0.0f, z, splat<F>(0.0f));
   const F e = exp_polynomial(-magnitude);
