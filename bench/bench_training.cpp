@@ -6,8 +6,10 @@
 //
 // Counters: samples_per_second, and bytes_per_second of data-set traffic
 // ((inputs + outputs) floats per sample: 12 bytes for XOR), the roofline's
-// unit for a step that streams the data set once; rss_MiB and dataset_MiB
-// for memory. Threads/... runs the CPU backend at 1, 2, 4 ... threads.
+// unit for a step that streams the data set once. Memory: dataset_MiB,
+// rss_MiB (the process's resident host memory) and session_MiB (what the
+// session allocated where it trains: device memory for cuda).
+// Threads/... runs the CPU backend at 1, 2, 4 ... threads.
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
@@ -73,6 +75,7 @@ void training_step(benchmark::State& state, const std::string& backend_name, std
     state.counters["bytes_per_second"] = samples * bytes_per_sample / seconds;
     state.counters["dataset_MiB"] = static_cast<double>(batch) * bytes_per_sample / (1 << 20);
     state.counters["rss_MiB"] = resident_mib();
+    state.counters["session_MiB"] = static_cast<double>(session->memory_bytes()) / (1 << 20);
   } catch (const std::exception& e) {
     state.SkipWithError((std::string("skipped: ") + e.what()).c_str());
   }

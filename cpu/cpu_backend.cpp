@@ -53,6 +53,8 @@ class WorkerScratch {
         storage_(workers * per_worker_),
         inputs_(inputs), hidden_(hidden), outputs_(outputs) {}
 
+  std::size_t bytes() const { return storage_.size() * sizeof(T); }
+
   ChunkScratch<T> operator[](unsigned worker) {
     return ChunkScratch<T>::in(storage_.data() + worker * per_worker_, inputs_, hidden_, outputs_);
   }
@@ -99,6 +101,11 @@ class CpuSession final : public TrainingSession {
     p.W2 = widen(weights_.W2);
     p.b2 = widen(weights_.b2);
     return p;
+  }
+
+  std::size_t memory_bytes_impl() const override {
+    return scratch_.bytes() + (segment_sums_.size() + sums_.size()) * sizeof(double) +
+           (weights_.W1.size() + weights_.b1.size() + weights_.W2.size() + weights_.b2.size()) * sizeof(T);
   }
 
   Gradients gradients_impl() override {

@@ -140,6 +140,13 @@ class CudaSession final : public TrainingSession {
     return p;
   }
 
+  std::size_t memory_bytes_impl() const override {
+    return workspace_.bytes() + x_.bytes() + y_.bytes() + W1_.bytes() + b1_.bytes() + W2_.bytes() + b2_.bytes() +
+           dW1_.bytes() + dW2_.bytes() + db1_.bytes() + db2_.bytes() + loss_sum_.bytes() + a1_.bytes() +
+           z2_.bytes() + dz1_.bytes() + partials_.bytes() + loss_partials_.bytes() + epoch_.bytes() +
+           history_.bytes();
+  }
+
   Gradients gradients_impl() override {
     enqueue_gradients();
     Gradients g;

@@ -37,6 +37,7 @@ class DeviceBuffer {
 
   T* data() const { return data_; }
   std::size_t size() const { return count_; }
+  std::size_t bytes() const { return count_ * sizeof(T); }
 
   void upload(const std::vector<T>& host, cudaStream_t stream) {
     BACKPROP_CUDA_CHECK(cudaMemcpyAsync(data_, host.data(), host.size() * sizeof(T),

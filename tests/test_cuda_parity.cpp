@@ -169,5 +169,22 @@ INSTANTIATE_TEST_SUITE_P(Edges, CudaChunkEdges,
                                            std::make_tuple(std::size_t{300}, std::size_t{1024}),
                                            std::make_tuple(std::size_t{3 * 16384 + 100}, std::size_t{1024})));
 
+// Device memory is the data set plus O(chunk x hidden): past one chunk, more
+// samples cost exactly their features and targets (12 bytes each here).
+TEST(CudaMemory, GrowsOnlyByTheDataSet) {
+  REQUIRE_CUDA(backend);
+  const Parameters p = init_xavier({2, 256, 1}, 3);
+  const std::size_t small_n = std::size_t{1} << 20, large_n = std::size_t{1} << 22;  // chunk: 2^16 rows
+  const Dataset small = Dataset::xor_points(small_n);
+  const Dataset large = Dataset::xor_points(large_n);
+  const auto small_session = backend->start(small, p, Precision::f32);
+  const auto large_session = backend->start(large, p, Precision::f32);
+  EXPECT_EQ(large_session->memory_bytes() - small_session->memory_bytes(), (large_n - small_n) * 3 * sizeof(float));
+  // What is not the data set: chunk arrays of 2^16 x 256 floats, cuBLAS's
+  // 32 MiB workspace, parameters and partial sums.
+  const std::size_t dataset_bytes = large_n * 3 * sizeof(float);
+  EXPECT_LT(large_session->memory_bytes() - dataset_bytes, std::size_t{3} * 65536 * 256 * 4 + (std::size_t{40} << 20));
+}
+
 }  // namespace
 }  // namespace backprop

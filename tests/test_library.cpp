@@ -135,6 +135,26 @@ TEST(Session, GradientsChangeNothing) {
   EXPECT_NE(session->parameters().W1, p.W1);
 }
 
+// The CPU session reads the data set in place: its own memory is per-worker
+// chunk arrays and at most 64 segments' partial sums, the same for 2^20 and
+// 2^22 samples, and does not grow as epochs run.
+TEST(Session, CpuMemoryDoesNotGrowWithTheDataSet) {
+  BackendConfig config;
+  config.threads = 2;
+  const auto backend = make_backend("cpu", config);
+  const Parameters p = init_xavier({2, 64, 1}, 3);
+  const Dataset small = Dataset::xor_points(std::size_t{1} << 20);
+  const Dataset large = Dataset::xor_points(std::size_t{1} << 22);
+  auto small_session = backend->start(small, p, Precision::f32);
+  auto large_session = backend->start(large, p, Precision::f32);
+  EXPECT_EQ(small_session->memory_bytes(), large_session->memory_bytes());
+  EXPECT_LT(large_session->memory_bytes(), std::size_t{1} << 20);
+  EXPECT_GT(large_session->memory_bytes(), 0u);
+  const std::size_t before = small_session->memory_bytes();
+  small_session->run_epochs(2, 0.1);
+  EXPECT_EQ(small_session->memory_bytes(), before);
+}
+
 TEST(Predict, ProbabilitiesAreSigmoidOfTheForwardPass) {
   const auto backend = make_backend("cpu");
   Parameters p = Parameters::zeros({2, 1, 1});

@@ -56,10 +56,19 @@ class TrainingSession {
   // cuda (excluding the copy of the losses back to the host).
   double last_run_seconds() const { return last_run_seconds_; }
 
+  // Bytes the session allocated for training, where the work runs: device
+  // memory for cuda (its copy of the data set, parameters, gradients and
+  // per-chunk working arrays, cuBLAS's workspace; not the CUDA context or
+  // cuBLAS's own state), host memory for cpu (working arrays and partial
+  // sums; the cpu session reads the caller's Dataset in place). It does not
+  // grow with the number of epochs run.
+  std::size_t memory_bytes() const { return memory_bytes_impl(); }
+
  protected:
   virtual std::vector<double> run_epochs_impl(std::size_t count, double lr) = 0;
   virtual Parameters parameters_impl() const = 0;
   virtual Gradients gradients_impl() = 0;
+  virtual std::size_t memory_bytes_impl() const = 0;
 
   double last_run_seconds_ = 0;
 };
