@@ -1,6 +1,37 @@
 #include "thread_pool.hpp"
 
+#include <chrono>
+
 namespace backprop::cpu {
+
+namespace {
+// Training calls parallel_for once per epoch, microseconds apart. Polling
+// that long before sleeping on a condition variable saves a futex sleep and
+// wake-up per epoch and thread (tens of microseconds on a virtual machine);
+// an idle pool stops polling after it.
+constexpr auto kPollTime = std::chrono::microseconds(100);
+
+inline void relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
+}  // namespace
+
+// True once ready() holds, false if kPollTime passed first.
+template <class Ready>
+bool ThreadPool::poll(Ready ready) {
+  const auto until = std::chrono::steady_clock::now() + kPollTime;
+  do {
+    for (int spin = 0; spin < 64; ++spin) {
+      if (ready()) return true;
+      relax();
+    }
+  } while (std::chrono::steady_clock::now() < until);
+  return ready();
+}
 
 ThreadPool::ThreadPool(unsigned threads) {
   for (unsigned w = 1; w < threads; ++w) workers_.emplace_back([this, w] { work(w); });
@@ -35,12 +66,17 @@ void ThreadPool::run_tasks(unsigned worker) {
 void ThreadPool::work(unsigned worker) {
   std::size_t seen = 0;
   while (true) {
-    {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
-      if (stopping_) return;
-      seen = generation_;
+    const auto woken = [&] { return stopping_.load() || generation_.load() != seen; };
+    std::unique_lock lock(mutex_, std::defer_lock);
+    if (!poll(woken)) {
+      lock.lock();
+      wake_.wait(lock, woken);
+    } else {
+      lock.lock();
     }
+    if (stopping_) return;
+    seen = generation_;
+    lock.unlock();
     run_tasks(worker);
   }
 }
@@ -57,8 +93,10 @@ void ThreadPool::run_on_workers(std::size_t count, const Task& task) {
   }
   wake_.notify_all();
   run_tasks(0);
+  const auto all_done = [&] { return finished_.load() == count; };
+  poll(all_done);
   std::unique_lock lock(mutex_);
-  done_.wait(lock, [&] { return finished_ == count_; });
+  done_.wait(lock, all_done);
   task_ = nullptr;
   count_ = 0;
   if (error_) std::rethrow_exception(error_);

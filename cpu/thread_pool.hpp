@@ -3,6 +3,7 @@
 // results do not depend on the thread count.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <functional>
@@ -39,17 +40,20 @@ class ThreadPool {
   void run_on_workers(std::size_t count, const Task& task);
   void work(unsigned worker);
   void run_tasks(unsigned worker);
+  template <class Ready>
+  static bool poll(Ready ready);
 
   std::vector<std::thread> workers_;
   std::mutex mutex_;
   std::condition_variable wake_;
   std::condition_variable done_;
+  // Written under mutex_; the atomics are also polled without it.
   const Task* task_ = nullptr;
   std::size_t count_ = 0;
   std::size_t next_ = 0;
-  std::size_t finished_ = 0;
-  std::size_t generation_ = 0;
-  bool stopping_ = false;
+  std::atomic<std::size_t> finished_ = 0;
+  std::atomic<std::size_t> generation_ = 0;
+  std::atomic<bool> stopping_ = false;
   std::exception_ptr error_;
 };
 
