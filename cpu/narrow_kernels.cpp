@@ -45,12 +45,22 @@ constexpr std::size_t kWidth = 4;
 using Floats = float __attribute__((vector_size(kWidth * sizeof(float))));
 
 // Sums run over kBlock lanes, whatever kWidth. A block is kBlock samples in
-// kBlock / kWidth registers (two AVX-512, four AVX2 or eight SSE ones); a
-// data set of at most kWidth samples runs as one register instead, its
-// lanes past kWidth being zeros that the fold would add anyway.
+// kBlock / kWidth registers (two AVX-512, four AVX2 or eight SSE ones),
+// computed kStep registers at a time; a data set of at most kWidth samples
+// runs as one register instead, its lanes past kWidth being zeros that the
+// fold would add anyway.
 constexpr std::size_t kBlock = 32;
 constexpr std::size_t kFullBlock = kBlock / kWidth;  // registers per block
 constexpr std::size_t kFlushSamples = 1024;          // 32 terms per lane before they go to double
+// Registers computed side by side: the whole block (32 samples' independent
+// chains fill the out-of-order window), except in the generic build, whose
+// speed is its fmaf calls' and where eight registers at once take the
+// compiler minutes and gigabytes.
+#if defined(__AVX__)
+constexpr std::size_t kStep = kFullBlock;
+#else
+constexpr std::size_t kStep = 2;
+#endif
 template <std::size_t K>
 using Lanes = Pack<Floats, K>;
 
@@ -122,21 +132,27 @@ struct LaneSums {
   Lanes<K> dW1[Inputs][Hidden];
 };
 
-// sum += term, or sum = term for a window's first block.
-template <bool First, std::size_t K>
-BACKPROP_ALWAYS_INLINE void add_term(Lanes<K>& sum, const Lanes<K>& term) {
-  if constexpr (First) {
-    sum = term;
-  } else {
-    sum += term;
+// Registers at, at + 1, ... of sum += term, or = term for a window's first
+// block.
+template <bool First, std::size_t K, std::size_t S>
+BACKPROP_ALWAYS_INLINE void add_term(Lanes<K>& sum, std::size_t at, const Lanes<S>& term) {
+  for (std::size_t s = 0; s < S; ++s) {
+    if constexpr (First) {
+      sum.v[at + s] = term.v[s];
+    } else {
+      sum.v[at + s] += term.v[s];
+    }
   }
 }
-template <bool First, std::size_t K>
-BACKPROP_ALWAYS_INLINE void add_product(Lanes<K>& sum, const Lanes<K>& a, const Lanes<K>& b) {
-  if constexpr (First) {
-    sum = a * b;
-  } else {
-    sum = multiply_add(a, b, sum);
+// The same with the term a ⊙ b, fused into the sum.
+template <bool First, std::size_t K, std::size_t S>
+BACKPROP_ALWAYS_INLINE void add_product(Lanes<K>& sum, std::size_t at, const Lanes<S>& a, const Lanes<S>& b) {
+  for (std::size_t s = 0; s < S; ++s) {
+    if constexpr (First) {
+      sum.v[at + s] = a.v[s] * b.v[s];
+    } else {
+      sum.v[at + s] = multiply_add(a.v[s], b.v[s], sum.v[at + s]);
+    }
   }
 }
 
@@ -166,14 +182,16 @@ void add_lane_sums(const LaneSums<Inputs, Hidden, K>& lanes, std::size_t hidden,
   }
 }
 
-// K * kWidth samples forward and back, their terms added to the lane sums;
-// x holds their inputs (sample-major), y their targets. Only the first
-// `live` samples count (all of them unless Partial): the others' deltas and
-// losses are zeroed, which zeroes every gradient term they would add.
-template <bool First, bool Partial, std::size_t Inputs, std::size_t Hidden, std::size_t K>
-BACKPROP_ALWAYS_INLINE void block_step(const NarrowWeights<Inputs, Hidden>& w, const float* x, const float* y,
-                                       [[maybe_unused]] std::size_t live, LaneSums<Inputs, Hidden, K>& sums) {
-  using Block = Lanes<K>;
+// S * kWidth samples forward and back, their terms added to registers at,
+// at + 1, ... of the lane sums; x holds their inputs (sample-major), y their
+// targets. Only the first `live` samples count (all of them unless Partial):
+// the others' deltas and losses are zeroed, which zeroes every gradient term
+// they would add.
+template <bool First, bool Partial, std::size_t S, std::size_t Inputs, std::size_t Hidden, std::size_t K>
+BACKPROP_ALWAYS_INLINE void step(const NarrowWeights<Inputs, Hidden>& w, const float* x, const float* y,
+                                 [[maybe_unused]] std::size_t live, LaneSums<Inputs, Hidden, K>& sums,
+                                 std::size_t at) {
+  using Block = Lanes<S>;
   Block xt[Inputs];
   load_inputs<Inputs>(x, xt);
   // A1 = σ(X W1 + b1)
@@ -189,39 +207,51 @@ BACKPROP_ALWAYS_INLINE void block_step(const NarrowWeights<Inputs, Hidden>& w, c
   Block z2 = splat<Block>(w.b2);
 #pragma GCC unroll 8
   for (std::size_t j = 0; j < Hidden; ++j) z2 = multiply_add(a1[j], splat<Block>(w.W2[j]), z2);
-  const Block target = load<K>(y);
+  const Block target = load<S>(y);
   Block p;
   Block loss = sigmoid_and_bce(z2, target, p);
   Block dz2 = p - target;
   if constexpr (Partial) {
-    float index[K * kWidth];
-    for (std::size_t s = 0; s < K * kWidth; ++s) index[s] = static_cast<float>(s);
-    const auto live_lane = load<K>(index) < static_cast<float>(live);
+    float index[S * kWidth];
+    for (std::size_t s = 0; s < S * kWidth; ++s) index[s] = static_cast<float>(s);
+    const auto live_lane = load<S>(index) < static_cast<float>(live);
     loss = select(live_lane, loss, splat<Block>(0.0f));
     dz2 = select(live_lane, dz2, splat<Block>(0.0f));
   }
-  add_term<First>(sums.loss, loss);
-  add_term<First>(sums.db2, dz2);
+  add_term<First>(sums.loss, at, loss);
+  add_term<First>(sums.db2, at, dz2);
   // dW2 = A1ᵀ dZ2;  dZ1 = (dZ2 W2ᵀ) ⊙ A1 ⊙ (1 - A1);  db1 = Σ dZ1;  dW1 = Xᵀ dZ1
 #pragma GCC unroll 8
   for (std::size_t j = 0; j < Hidden; ++j) {
-    add_product<First>(sums.dW2[j], a1[j], dz2);
+    add_product<First>(sums.dW2[j], at, a1[j], dz2);
     const Block dz1 = dz2 * w.W2[j] * (a1[j] * (1.0f - a1[j]));
-    add_term<First>(sums.db1[j], dz1);
+    add_term<First>(sums.db1[j], at, dz1);
 #pragma GCC unroll 8
-    for (std::size_t i = 0; i < Inputs; ++i) add_product<First>(sums.dW1[i][j], xt[i], dz1);
+    for (std::size_t i = 0; i < Inputs; ++i) add_product<First>(sums.dW1[i][j], at, xt[i], dz1);
+  }
+}
+
+// A block of K * kWidth samples (x, y as in step), S registers at a time;
+// live as in step.
+template <bool First, bool Partial, std::size_t S, std::size_t Inputs, std::size_t Hidden, std::size_t K>
+BACKPROP_ALWAYS_INLINE void block_step(const NarrowWeights<Inputs, Hidden>& w, const float* x, const float* y,
+                                       std::size_t live, LaneSums<Inputs, Hidden, K>& sums) {
+  for (std::size_t at = 0; at < K; at += S) {
+    const std::size_t first = at * kWidth;
+    const std::size_t step_live = live > first ? std::min(live - first, S * kWidth) : 0;
+    step<First, Partial, S>(w, x + first * Inputs, y + first, step_live, sums, at);
   }
 }
 
 // The last `live` < K * kWidth samples of a window, copied into a
 // zero-padded block.
-template <bool First, std::size_t Inputs, std::size_t Hidden, std::size_t K>
+template <bool First, std::size_t S, std::size_t Inputs, std::size_t Hidden, std::size_t K>
 void partial_block_step(const NarrowWeights<Inputs, Hidden>& w, const float* x, const float* y, std::size_t live,
                         LaneSums<Inputs, Hidden, K>& sums) {
   float xb[K * kWidth * Inputs] = {}, yb[K * kWidth] = {};
   std::copy(x, x + live * Inputs, xb);
   std::copy(y, y + live, yb);
-  block_step<First, true>(w, xb, yb, live, sums);
+  block_step<First, true, S>(w, xb, yb, live, sums);
 }
 
 template <std::size_t Inputs, std::size_t Hidden>
@@ -230,7 +260,7 @@ void narrow_gradients(const ChunkWeights<float>& weights, const float* x, const 
   const NarrowWeights<Inputs, Hidden> w(weights);
   if (n <= kWidth) {  // a tiny data set (the article's): one register
     LaneSums<Inputs, Hidden, 1> lanes;
-    partial_block_step<true>(w, x, y, n, lanes);
+    partial_block_step<true, 1>(w, x, y, n, lanes);
     add_lane_sums(lanes, weights.hidden, sums);
     return;
   }
@@ -239,13 +269,15 @@ void narrow_gradients(const ChunkWeights<float>& weights, const float* x, const 
     LaneSums<Inputs, Hidden, kFullBlock> lanes;
     std::size_t s = start;
     if (s + kBlock <= end) {
-      block_step<true, false>(w, x + s * Inputs, y + s, kBlock, lanes);
-      for (s += kBlock; s + kBlock <= end; s += kBlock) block_step<false, false>(w, x + s * Inputs, y + s, kBlock, lanes);
+      block_step<true, false, kStep>(w, x + s * Inputs, y + s, kBlock, lanes);
+      for (s += kBlock; s + kBlock <= end; s += kBlock) {
+        block_step<false, false, kStep>(w, x + s * Inputs, y + s, kBlock, lanes);
+      }
     }
     if (s == start) {
-      partial_block_step<true>(w, x + s * Inputs, y + s, end - s, lanes);
+      partial_block_step<true, kStep>(w, x + s * Inputs, y + s, end - s, lanes);
     } else if (s < end) {
-      partial_block_step<false>(w, x + s * Inputs, y + s, end - s, lanes);
+      partial_block_step<false, kStep>(w, x + s * Inputs, y + s, end - s, lanes);
     }
     add_lane_sums(lanes, weights.hidden, sums);
   }

@@ -34,6 +34,16 @@ BACKPROP_ALWAYS_INLINE F splat(float value) { return F{} + value; }
 // instruction set: the FMA instructions where the build has them (vectors
 // through their intrinsics, since a lane-by-lane form makes GCC take the
 // vectors apart), libm's fmaf elsewhere.
+// Without FMA instructions, lane by lane through libm and out of line:
+// inlined, the calls of every operation on every register make the generic
+// kernels take minutes and gigabytes to compile.
+template <class F>
+[[gnu::noinline]] F multiply_add_by_lanes(F a, F b, F c) {
+  F result = c;
+  for (std::size_t l = 0; l < sizeof(F) / sizeof(float); ++l) result[l] = __builtin_fmaf(a[l], b[l], c[l]);
+  return result;
+}
+
 template <class F>
 BACKPROP_ALWAYS_INLINE F multiply_add(F a, F b, F c) {
   if constexpr (std::is_same_v<F, float>) {
@@ -46,9 +56,7 @@ BACKPROP_ALWAYS_INLINE F multiply_add(F a, F b, F c) {
     if constexpr (sizeof(F) == 32) return _mm256_fmadd_ps(a, b, c);
     if constexpr (sizeof(F) == 16) return _mm_fmadd_ps(a, b, c);
 #endif
-    F result = c;
-    for (std::size_t l = 0; l < sizeof(F) / sizeof(float); ++l) result[l] = __builtin_fmaf(a[l], b[l], c[l]);
-    return result;
+    return multiply_add_by_lanes(a, b, c);
   }
 }
 
