@@ -5,9 +5,9 @@
 // which for XOR's 2-4-1 shape costs several times more loads and stores than
 // arithmetic.
 //
-// Hidden widths are rounded up to 4 or 8 with zero-weight units: such a unit
-// adds exactly 0 to Z2, and its gradients are dropped, so the result is that
-// of the true width.
+// Hidden widths are rounded up to 4, 8, 16 or 32 with zero-weight units:
+// such a unit adds exactly 0 to Z2, and its gradients are dropped, so the
+// result is that of the true width.
 //
 // Summation order: within a window of kFlushSamples samples, sample s goes to
 // lane s mod kBlock (kBlock = 32 lanes: two AVX-512 registers, four AVX2 or
@@ -288,8 +288,12 @@ void narrow_gradients_for_inputs(const ChunkWeights<float>& w, const float* x, c
                                  double* sums) {
   if (w.hidden <= 4) {
     narrow_gradients<Inputs, 4>(w, x, y, n, sums);
-  } else {
+  } else if (w.hidden <= 8) {
     narrow_gradients<Inputs, 8>(w, x, y, n, sums);
+  } else if (w.hidden <= 16) {
+    narrow_gradients<Inputs, 16>(w, x, y, n, sums);
+  } else {
+    narrow_gradients<Inputs, 32>(w, x, y, n, sums);
   }
 }
 
