@@ -85,6 +85,20 @@ void transpose(const float* x, std::size_t n, std::size_t C, T* xt) {
   }
 }
 
+// One block of kPadding samples of a product with a weight column:
+// z[l] = Σ_k rows[k * stride + l] · weights[k * weight_stride], the block's
+// values held in registers, so each output unit costs one pass.
+template <class T>
+inline void block_dot(const T* rows, std::size_t count, std::size_t stride, const T* weights,
+                      std::size_t weight_stride, T (&z)[kPadding]) {
+  for (std::size_t l = 0; l < kPadding; ++l) z[l] = 0;
+  for (std::size_t k = 0; k < count; ++k) {
+    const T wk = weights[k * weight_stride];
+    const T* __restrict row = rows + k * stride;
+    for (std::size_t l = 0; l < kPadding; ++l) z[l] += row[l] * wk;
+  }
+}
+
 template <class T>
 void chunk_forward(const ChunkWeights<T>& w, const float* x, std::size_t n, const ChunkScratch<T>& scratch) {
   const std::size_t C = scratch.stride;
@@ -102,18 +116,12 @@ void chunk_forward(const ChunkWeights<T>& w, const float* x, std::size_t n, cons
   for (std::size_t i = 0; i < w.inputs; ++i) {
     for (std::size_t s = n; s < padded; ++s) xt[i * C + s] = 0;
   }
-  // The loops below work a block of kPadding samples at a time, the block's
-  // values held in registers (z[l]), so each unit costs one pass.
   // Z1 = X W1 + b1;  A1 = σ(Z1)
   for (std::size_t j = 0; j < w.hidden; ++j) {
     const T bj = w.b1[j];
     for (std::size_t s = 0; s < padded; s += kPadding) {
-      T z[kPadding] = {};
-      for (std::size_t i = 0; i < w.inputs; ++i) {
-        const T wij = w.W1[i * w.hidden + j];
-        const T* __restrict xi = xt + i * C + s;
-        for (std::size_t l = 0; l < kPadding; ++l) z[l] += xi[l] * wij;
-      }
+      T z[kPadding];
+      block_dot(xt + s, w.inputs, C, w.W1 + j, w.hidden, z);
       T* __restrict a = scratch.a1 + j * C + s;  // the scratch arrays never overlap
       for (std::size_t l = 0; l < kPadding; ++l) a[l] = sigmoid(z[l] + bj);
     }
@@ -122,12 +130,8 @@ void chunk_forward(const ChunkWeights<T>& w, const float* x, std::size_t n, cons
   for (std::size_t o = 0; o < w.outputs; ++o) {
     const T bo = w.b2[o];
     for (std::size_t s = 0; s < padded; s += kPadding) {
-      T z[kPadding] = {};
-      for (std::size_t j = 0; j < w.hidden; ++j) {
-        const T wjo = w.W2[j * w.outputs + o];
-        const T* __restrict a = scratch.a1 + j * C + s;
-        for (std::size_t l = 0; l < kPadding; ++l) z[l] += a[l] * wjo;
-      }
+      T z[kPadding];
+      block_dot(scratch.a1 + s, w.hidden, C, w.W2 + o, w.outputs, z);
       T* __restrict z2 = scratch.z2 + o * C + s;
       for (std::size_t l = 0; l < kPadding; ++l) z2[l] = z[l] + bo;
     }

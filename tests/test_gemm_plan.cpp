@@ -64,35 +64,24 @@ TEST_P(GemmPlan, EachProductMatchesTheRowMajorAlgebra) {
   const StepArrays<double> arrays{in, h, out, x.data(), W1.data(), W2.data(), dW1.data(), dW2.data(),
                                   a1.data(), z2.data(), dz1.data()};
 
+  // Runs one planned GEMM through the reference, then compares what it wrote
+  // with the row-major product it stands for; `want` holds C before the GEMM.
+  auto check = [](const char* name, const ColumnMajorGemm<double>& gemm, const std::vector<double>& got, bool ta,
+                  bool tb, int rows, int cols, int inner, const std::vector<double>& A, const std::vector<double>& B,
+                  std::vector<double> want, double beta, double tolerance) {
+    reference_gemm(gemm);
+    row_major(ta, tb, rows, cols, inner, A, B, want, beta);
+    for (std::size_t i = 0; i < got.size(); ++i) ASSERT_NEAR(got[i], want[i], tolerance) << name << " " << i;
+  };
   for (bool first_chunk : {true, false}) {
     const auto g = step_gemms(arrays, c.first_row, n, first_chunk);
     const std::vector<double> xc(x.begin() + c.first_row * in, x.begin() + (c.first_row + n) * in);
     const double beta = first_chunk ? 0.0 : 1.0;
-
-    std::vector<double> want_a1(a1.size());
-    reference_gemm(g.hidden_forward);
-    row_major(false, false, n, h, in, xc, W1, want_a1, 0);
-    for (std::size_t i = 0; i < a1.size(); ++i) ASSERT_NEAR(a1[i], want_a1[i], 1e-12) << "Z1 " << i;
-
-    std::vector<double> want_z2(z2.size());
-    reference_gemm(g.output_forward);
-    row_major(false, false, n, out, h, a1, W2, want_z2, 0);
-    for (std::size_t i = 0; i < z2.size(); ++i) ASSERT_NEAR(z2[i], want_z2[i], 1e-12) << "Z2 " << i;
-
-    std::vector<double> want_dW2 = dW2;
-    reference_gemm(g.output_weights);
-    row_major(true, false, h, out, n, a1, z2, want_dW2, beta);
-    for (std::size_t i = 0; i < dW2.size(); ++i) ASSERT_NEAR(dW2[i], want_dW2[i], 1e-10) << "dW2 " << i;
-
-    std::vector<double> want_dz1(dz1.size());
-    reference_gemm(g.hidden_backward);
-    row_major(false, true, n, h, out, z2, W2, want_dz1, 0);
-    for (std::size_t i = 0; i < dz1.size(); ++i) ASSERT_NEAR(dz1[i], want_dz1[i], 1e-12) << "dA1 " << i;
-
-    std::vector<double> want_dW1 = dW1;
-    reference_gemm(g.hidden_weights);
-    row_major(true, false, in, h, n, xc, dz1, want_dW1, beta);
-    for (std::size_t i = 0; i < dW1.size(); ++i) ASSERT_NEAR(dW1[i], want_dW1[i], 1e-10) << "dW1 " << i;
+    check("Z1", g.hidden_forward, a1, false, false, n, h, in, xc, W1, std::vector<double>(a1.size()), 0, 1e-12);
+    check("Z2", g.output_forward, z2, false, false, n, out, h, a1, W2, std::vector<double>(z2.size()), 0, 1e-12);
+    check("dW2", g.output_weights, dW2, true, false, h, out, n, a1, z2, dW2, beta, 1e-10);
+    check("dA1", g.hidden_backward, dz1, false, true, n, h, out, z2, W2, std::vector<double>(dz1.size()), 0, 1e-12);
+    check("dW1", g.hidden_weights, dW1, true, false, in, h, n, xc, dz1, dW1, beta, 1e-10);
   }
 }
 
