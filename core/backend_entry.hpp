@@ -1,6 +1,8 @@
-// How a backend registers itself: each compiled backend defines one
-// <name>_backend_entry() function, and CMake lists the compiled ones in
-// compiled_backends.inc, so the registry needs no #ifdef per backend.
+// How a backend registers itself: a backend linked into the library defines
+// one <name>_backend_entry() function; a backend built as a module hands the
+// same struct over from backprop_module_entry() (backend_module.hpp). CMake
+// lists the compiled ones in compiled_backends.inc, so the registry needs no
+// #ifdef per backend.
 #pragma once
 
 #include <functional>

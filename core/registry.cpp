@@ -1,15 +1,20 @@
 // The backend registry: list what was compiled, and make one by name.
+// Backends linked into the library register through <name>_backend_entry();
+// those built as modules (cuda) through a loader that opens them on first use.
 #include <string>
 #include <vector>
 
 #include "backend_entry.hpp"
+#include "backend_module.hpp"
 #include "backprop/error.hpp"
 
 namespace backprop {
 
 #define BACKPROP_BACKEND(name) BackendEntry name##_backend_entry();
+#define BACKPROP_BACKEND_MODULE(name, file, driver)
 #include "compiled_backends.inc"
 #undef BACKPROP_BACKEND
+#undef BACKPROP_BACKEND_MODULE
 
 namespace {
 
@@ -17,8 +22,10 @@ namespace {
 const std::vector<BackendEntry>& entries() {
   static const std::vector<BackendEntry> all = {
 #define BACKPROP_BACKEND(name) name##_backend_entry(),
+#define BACKPROP_BACKEND_MODULE(name, file, driver) backend_module_entry({#name, file, driver}, default_module_dirs()),
 #include "compiled_backends.inc"
 #undef BACKPROP_BACKEND
+#undef BACKPROP_BACKEND_MODULE
   };
   return all;
 }
@@ -44,18 +51,16 @@ std::vector<BackendInfo> list_backends() {
 }
 
 std::unique_ptr<Backend> make_backend(std::string_view name, const BackendConfig& config) {
-  const auto infos = list_backends();
-  const auto& all = entries();
-  for (std::size_t i = 0; i < all.size(); ++i) {
-    const bool wanted = name == "auto" ? infos[i].usable : name == all[i].name;
-    if (!wanted) continue;
-    if (!infos[i].usable) {
-      throw Error("backend '" + all[i].name + "' is not usable here: " + infos[i].reason);
-    }
-    return all[i].create(config);
+  // Asks only the backends it needs whether they are usable: asking cuda
+  // loads its module, which a program that wants cpu should not pay for.
+  for (const auto& entry : entries()) {
+    if (name != "auto" && name != entry.name) continue;
+    const std::string reason = entry.unusable_reason();
+    if (reason.empty()) return entry.create(config);
+    if (name != "auto") throw Error("backend '" + entry.name + "' is not usable here: " + reason);
   }
-  throw Error("unknown backend '" + std::string(name) + "'; available: auto, " +
-              describe(infos));
+  if (name == "auto") throw Error("no usable backend: " + describe(list_backends()));
+  throw Error("unknown backend '" + std::string(name) + "'; available: auto, " + describe(list_backends()));
 }
 
 }  // namespace backprop

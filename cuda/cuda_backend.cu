@@ -20,6 +20,7 @@
 
 #include "activation_kernels.cuh"
 #include "backend_entry.hpp"
+#include "backend_module.hpp"
 #include "backprop/error.hpp"
 #include "device_buffer.cuh"
 #include "gemm_plan.hpp"
@@ -283,3 +284,7 @@ BackendEntry cuda_backend_entry() {
 }
 
 }  // namespace backprop
+
+// This file is the entry of libbackprop-cuda.so, which the library loads on
+// first use of "cuda" (core/backend_module.cpp).
+BACKPROP_MODULE_EXPORTS(backprop::cuda_backend_entry)

@@ -26,9 +26,10 @@ std::string slurp(const std::string& path) {
   return s.str();
 }
 
-Outcome run_cli(const std::string& args) {
+// `environment` is prefixed to the command: "NAME=value ...".
+Outcome run_cli(const std::string& args, const std::string& environment = "") {
   TempFile out("", ".out"), err("", ".err");
-  const std::string command = std::string(BACKPROP_CLI_PATH) + " " + args + " >" + out.path() + " 2>" + err.path() + " </dev/null";
+  const std::string command = environment + " " + std::string(BACKPROP_CLI_PATH) + " " + args + " >" + out.path() + " 2>" + err.path() + " </dev/null";
   const int raw = std::system(command.c_str());
   Outcome o;
   o.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
@@ -178,6 +179,18 @@ TEST(Cli, CudaWithoutAUsableDeviceExitsOne) {
   EXPECT_EQ(o.status, 1);
   EXPECT_TRUE(contains(o.err, "backprop: error: ")) << o.err;
   EXPECT_TRUE(contains(o.err, "cuda")) << o.err;
+}
+
+// The CUDA backend is a module that only its users load: training on the
+// CPU must not pay for cuBLAS. The dynamic loader reports every library it
+// opens (LD_DEBUG=files), those opened later with dlopen included.
+TEST(Cli, TrainingOnTheCpuLoadsNoCudaLibrary) {
+  const Outcome o = run_cli("train --backend cpu --epochs 1", "LD_DEBUG=files");
+  ASSERT_EQ(o.status, 0) << o.err;
+  ASSERT_TRUE(contains(o.err, "file=libstdc++")) << "the loader reported nothing:\n" << o.err;
+  EXPECT_FALSE(contains(o.err, "cublas")) << o.err;
+  EXPECT_FALSE(contains(o.err, "libbackprop-cuda")) << o.err;
+  EXPECT_FALSE(contains(o.err, "libcuda")) << o.err;  // not even asked whether cuda is usable
 }
 
 TEST(Cli, AutoTrainsOnTheFirstUsableBackend) {

@@ -103,12 +103,14 @@ struct BackendInfo {
 };
 
 // Every backend compiled into this build, usable or not, in preference order
-// (GPU first, CPU last).
+// (GPU first, CPU last). The first question about cuda opens its module,
+// libbackprop-cuda.so, and with it cuBLAS, when the NVIDIA driver is there.
 std::vector<BackendInfo> list_backends();
 
 // "cpu", "cuda", or "auto" (the first usable backend in list_backends()).
-// An unknown or unusable name throws backprop::Error saying what is wrong
-// and what is available.
+// It asks only the backends it needs: make_backend("cpu") never opens the
+// cuda module. An unknown or unusable name throws backprop::Error saying what
+// is wrong and what is available.
 std::unique_ptr<Backend> make_backend(std::string_view name, const BackendConfig& config = {});
 
 }  // namespace backprop
