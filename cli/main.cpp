@@ -1,18 +1,23 @@
 // The `backprop` command line: train the network on a chosen backend and
-// print the article's log and table, or list the compiled backends.
+// print the article's log and table, compare the same training run across
+// backends and precisions, or list the compiled backends.
 //
 // Exit status: 0 success, 2 usage errors (bad flags or values), 1 failures
 // at run time (unreadable data, unusable backend, divergence).
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <new>
 #include <string>
+#include <vector>
 
 #include <unistd.h>
 
@@ -20,20 +25,29 @@
 
 namespace {
 
-struct TrainArgs {
-  std::string backend = "auto";
-  std::string precision = "f32";
+// What train and compare share: the data, the network and the schedule.
+struct RunArgs {
   std::string init = "numpy";
   std::int64_t seed = 42;
   std::int64_t hidden = 4;
   double lr = 1.0;
   std::int64_t epochs = 10000;
-  std::int64_t log_every = 1000;
   std::int64_t samples = 4;
   std::int64_t threads = 0;
   bool tf32 = false;
   std::string data_csv;
   std::string loss_csv;
+};
+
+struct TrainArgs : RunArgs {
+  std::string backend = "auto";
+  std::string precision = "f32";
+  std::int64_t log_every = 1000;
+};
+
+struct CompareArgs : RunArgs {
+  std::vector<std::string> backends;  // empty: every usable one, cpu first
+  std::vector<std::string> precisions = {"f64", "f32"};
 };
 
 constexpr std::size_t kTableRows = 8;  // larger data sets get an accuracy line instead
@@ -84,25 +98,61 @@ void refuse_if_too_large(std::size_t samples) {
   }
 }
 
-int train(const TrainArgs& args) {
-  using namespace backprop;
-  // Refuse an unwritable loss file now, not after a long training run.
-  std::ofstream loss_file;
-  if (!args.loss_csv.empty()) {
-    loss_file.open(args.loss_csv, std::ios::trunc);
-    if (!loss_file) {
-      throw Error("cannot write loss file '" + args.loss_csv + "': " + std::strerror(errno));
+// Opened before training, so that an unwritable path fails at once rather
+// than after a long run.
+std::ofstream open_loss_file(const std::string& path) {
+  std::ofstream file;
+  if (path.empty()) return file;
+  file.open(path, std::ios::trunc);
+  if (!file) throw backprop::Error("cannot write loss file '" + path + "': " + std::strerror(errno));
+  return file;
+}
+
+// "epoch,<name>,..." then one line per epoch, every loss with full precision.
+void write_losses(std::ofstream& file, const std::string& path, const std::vector<std::string>& names,
+                  const std::vector<const std::vector<double>*>& losses) {
+  if (!file.is_open()) return;
+  file << "epoch";
+  for (const auto& name : names) file << ',' << name;
+  file << '\n';
+  char cell[32];
+  for (std::size_t e = 0; e < losses.front()->size(); ++e) {
+    file << e;
+    for (const auto* run : losses) {
+      std::snprintf(cell, sizeof cell, ",%.17g", (*run)[e]);
+      file << cell;
     }
+    file << '\n';
   }
+  file.close();
+  if (!file) throw backprop::Error("writing loss file '" + path + "' failed");
+}
 
-  if (args.data_csv.empty()) refuse_if_too_large(static_cast<std::size_t>(args.samples));
-  const Dataset data = args.data_csv.empty()
-                           ? Dataset::xor_points(static_cast<std::size_t>(args.samples))
-                           : Dataset::from_csv(args.data_csv);
+backprop::Dataset load_data(const RunArgs& args) {
+  if (!args.data_csv.empty()) return backprop::Dataset::from_csv(args.data_csv);
+  refuse_if_too_large(static_cast<std::size_t>(args.samples));
+  return backprop::Dataset::xor_points(static_cast<std::size_t>(args.samples));
+}
 
-  BackendConfig config;
+backprop::Parameters initial_parameters(const RunArgs& args, const backprop::Dataset& data) {
+  using namespace backprop;
+  const Shape shape{data.inputs, static_cast<std::size_t>(args.hidden), data.outputs};
+  const auto kind = args.init == "xavier" ? Initialisation::xavier : Initialisation::numpy;
+  return initialise(kind, shape, static_cast<std::uint32_t>(args.seed));
+}
+
+backprop::BackendConfig backend_config(const RunArgs& args) {
+  backprop::BackendConfig config;
   config.threads = static_cast<unsigned>(args.threads);
   config.allow_tf32 = args.tf32;
+  return config;
+}
+
+int train(const TrainArgs& args) {
+  using namespace backprop;
+  std::ofstream loss_file = open_loss_file(args.loss_csv);
+  const Dataset data = load_data(args);
+
   if (args.backend == "auto") {
     for (const auto& info : list_backends()) {
       if (info.usable) break;
@@ -110,11 +160,8 @@ int train(const TrainArgs& args) {
                    info.reason.c_str());
     }
   }
-  const auto backend = make_backend(args.backend, config);
-
-  const Shape shape{data.inputs, static_cast<std::size_t>(args.hidden), data.outputs};
-  const auto kind = args.init == "xavier" ? Initialisation::xavier : Initialisation::numpy;
-  const Parameters initial = initialise(kind, shape, static_cast<std::uint32_t>(args.seed));
+  const auto backend = make_backend(args.backend, backend_config(args));
+  const Parameters initial = initial_parameters(args, data);
 
   TrainOptions options;
   options.epochs = static_cast<std::size_t>(args.epochs);
@@ -122,8 +169,8 @@ int train(const TrainArgs& args) {
   options.precision = parse_precision(args.precision);
   options.log_every = static_cast<std::size_t>(args.log_every);
 
-  std::fprintf(stderr, "backprop: training %zu-%zu-%zu on %s (%s), %zu samples\n", shape.inputs,
-               shape.hidden, shape.outputs, backend->name().c_str(),
+  std::fprintf(stderr, "backprop: training %zu-%zu-%zu on %s (%s), %zu samples\n", initial.shape.inputs,
+               initial.shape.hidden, initial.shape.outputs, backend->name().c_str(),
                std::string(to_string(options.precision)).c_str(), data.samples());
   const TrainResult result =
       backprop::train(*backend, data, initial, options, [](std::size_t epoch, double loss) {
@@ -132,17 +179,98 @@ int train(const TrainArgs& args) {
       });
 
   print_predictions(data, backend->predict(result.params, data, options.precision));
+  write_losses(loss_file, args.loss_csv, {"loss"}, {&result.losses});
+  return 0;
+}
 
-  if (loss_file.is_open()) {
-    loss_file << "epoch,loss\n";
-    char line[64];
-    for (std::size_t e = 0; e < result.losses.size(); ++e) {
-      std::snprintf(line, sizeof line, "%zu,%.17g\n", e, result.losses[e]);
-      loss_file << line;
+// One training run of a comparison: "cpu/f32" and what it produced.
+struct ComparedRun {
+  std::string label;
+  std::vector<double> losses;
+  std::vector<bool> predicted;  // probability > 0.5, a bit per output (large data sets)
+  double seconds = 0;
+};
+
+// Trains the same network from the same start on every backend x precision
+// asked for, and sets each run beside the first, the reference (by default
+// cpu/f64: NumPy's arithmetic): the largest loss difference over all epochs
+// and where it falls, how many predictions agree, and the wall time.
+int compare(const CompareArgs& args) {
+  using namespace backprop;
+  std::ofstream loss_file = open_loss_file(args.loss_csv);
+  const Dataset data = load_data(args);
+  const Parameters initial = initial_parameters(args, data);
+
+  std::vector<std::string> backends = args.backends;
+  if (backends.empty()) {
+    for (const auto& info : list_backends()) {
+      if (info.usable) backends.push_back(info.name);
     }
-    loss_file.close();
-    if (!loss_file) throw Error("writing loss file '" + args.loss_csv + "' failed");
+    std::stable_partition(backends.begin(), backends.end(), [](const auto& name) { return name == "cpu"; });
   }
+
+  TrainOptions options;
+  options.epochs = static_cast<std::size_t>(args.epochs);
+  options.lr = args.lr;
+  options.log_every = 0;
+  std::fprintf(stderr, "backprop: comparing %zu-%zu-%zu, %zu samples, %zu epochs, on", initial.shape.inputs,
+               initial.shape.hidden, initial.shape.outputs, data.samples(), options.epochs);
+  for (const auto& name : backends) std::fprintf(stderr, " %s", name.c_str());
+  std::fprintf(stderr, "\n");
+
+  // Every backend made before the first run, so an unusable one fails at once.
+  std::vector<std::unique_ptr<Backend>> made;
+  for (const auto& name : backends) made.push_back(make_backend(name, backend_config(args)));
+
+  std::vector<ComparedRun> runs;
+  for (const auto& backend : made) {
+    const std::string name = backend->name();
+    for (const auto& precision : args.precisions) {
+      options.precision = parse_precision(precision);
+      ComparedRun run{name + "/" + precision, {}, {}, 0};
+      const auto start = std::chrono::steady_clock::now();
+      try {
+        TrainResult result = backprop::train(*backend, data, initial, options);
+        run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        run.losses = std::move(result.losses);
+        for (double p : backend->predict(result.params, data, options.precision)) run.predicted.push_back(p > 0.5);
+      } catch (const Error& e) {
+        throw Error(run.label + ": " + e.what());
+      }
+      runs.push_back(std::move(run));
+    }
+  }
+
+  const ComparedRun& reference = runs.front();
+  std::printf("%-10s %-13s %-16s %-9s %-20s %s\n", "run", "final loss", "max |loss diff|", "at epoch",
+              "predictions as ref", "seconds");
+  for (const auto& run : runs) {
+    std::printf("%-10s %-13.6e ", run.label.c_str(), run.losses.back());
+    if (&run == &reference) {
+      std::printf("%-16s %-9s %-20s", "reference", "", "");
+    } else {
+      std::size_t worst = 0;  // the epoch where the losses differ most
+      for (std::size_t e = 1; e < run.losses.size(); ++e) {
+        if (std::abs(run.losses[e] - reference.losses[e]) > std::abs(run.losses[worst] - reference.losses[worst])) {
+          worst = e;
+        }
+      }
+      std::size_t agree = 0;
+      for (std::size_t k = 0; k < run.predicted.size(); ++k) agree += run.predicted[k] == reference.predicted[k];
+      const std::string agreement = std::to_string(agree) + " of " + std::to_string(run.predicted.size());
+      std::printf("%-16.3e %-9zu %-20s", std::abs(run.losses[worst] - reference.losses[worst]), worst,
+                  agreement.c_str());
+    }
+    std::printf(" %.4g\n", run.seconds);
+  }
+
+  std::vector<std::string> names;
+  std::vector<const std::vector<double>*> losses;
+  for (const auto& run : runs) {
+    names.push_back(run.label);
+    losses.push_back(&run.losses);
+  }
+  write_losses(loss_file, args.loss_csv, names, losses);
   return 0;
 }
 
@@ -166,6 +294,33 @@ const auto kFinitePositive = CLI::Validator(
     },
     "FINITE > 0");
 
+// The options train and compare share.
+void add_run_options(CLI::App& cmd, RunArgs& args) {
+  cmd.add_option("--init", args.init, "Initial weights: numpy (the article's) or xavier")
+      ->check(CLI::IsMember({"numpy", "xavier"}))
+      ->capture_default_str();
+  cmd.add_option("--seed", args.seed, "Random seed, as np.random.seed")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{4294967295}))
+      ->capture_default_str();
+  cmd.add_option("--hidden", args.hidden, "Hidden units")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 20))
+      ->capture_default_str();
+  cmd.add_option("--lr", args.lr, "Learning rate")->check(kFinitePositive)->capture_default_str();
+  cmd.add_option("--epochs", args.epochs, "Epochs of full-batch gradient descent")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{100'000'000}))
+      ->capture_default_str();
+  auto* samples = cmd.add_option("--samples", args.samples,
+                                 "XOR data set with this many samples (sample i is XOR point i mod 4)")
+                      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 32))
+                      ->capture_default_str();
+  cmd.add_option("--data", args.data_csv, "CSV file: feature columns then the target, one sample a line")
+      ->excludes(samples);
+  cmd.add_option("--threads", args.threads, "CPU threads (0: all)")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1024}))
+      ->capture_default_str();
+  cmd.add_flag("--tf32", args.tf32, "cuda: allow TF32 tensor cores in the GEMMs (not strict FP32)");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -173,47 +328,39 @@ int main(int argc, char** argv) {
                "backprop"};
   app.require_subcommand(1);
 
-  TrainArgs args;
+  TrainArgs train_args;
   auto* train_cmd = app.add_subcommand("train", "Train the network and print its loss and predictions");
-  train_cmd->add_option("--backend", args.backend, "Backend: auto, cpu or cuda")
+  train_cmd->add_option("--backend", train_args.backend, "Backend: auto, cpu or cuda")
       ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
       ->capture_default_str();
-  train_cmd->add_option("--precision", args.precision, "Arithmetic: f32 or f64")
+  train_cmd->add_option("--precision", train_args.precision, "Arithmetic: f32 or f64")
       ->check(CLI::IsMember({"f32", "f64"}))
       ->capture_default_str();
-  train_cmd->add_option("--init", args.init, "Initial weights: numpy (the article's) or xavier")
-      ->check(CLI::IsMember({"numpy", "xavier"}))
-      ->capture_default_str();
-  train_cmd->add_option("--seed", args.seed, "Random seed, as np.random.seed")
-      ->check(CLI::Range(std::int64_t{0}, std::int64_t{4294967295}))
-      ->capture_default_str();
-  train_cmd->add_option("--hidden", args.hidden, "Hidden units")
-      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 20))
-      ->capture_default_str();
-  train_cmd->add_option("--lr", args.lr, "Learning rate")->check(kFinitePositive)->capture_default_str();
-  train_cmd->add_option("--epochs", args.epochs, "Epochs of full-batch gradient descent")
-      ->check(CLI::Range(std::int64_t{1}, std::int64_t{100'000'000}))
-      ->capture_default_str();
-  train_cmd->add_option("--log-every", args.log_every, "Print the loss every this many epochs (0: never)")
+  train_cmd->add_option("--log-every", train_args.log_every, "Print the loss every this many epochs (0: never)")
       ->check(CLI::Range(std::int64_t{0}, std::int64_t{100'000'000}))
       ->capture_default_str();
-  auto* samples = train_cmd->add_option("--samples", args.samples,
-                                        "XOR data set with this many samples (sample i is XOR point i mod 4)")
-                      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 32))
-                      ->capture_default_str();
-  train_cmd->add_option("--data", args.data_csv, "CSV file: feature columns then the target, one sample a line")
-      ->excludes(samples);
-  train_cmd->add_option("--loss-csv", args.loss_csv, "Write every epoch's loss to this CSV file");
-  train_cmd->add_option("--threads", args.threads, "CPU threads (0: all)")
-      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1024}))
+  add_run_options(*train_cmd, train_args);
+  train_cmd->add_option("--loss-csv", train_args.loss_csv, "Write every epoch's loss to this CSV file");
+
+  CompareArgs compare_args;
+  auto* compare_cmd = app.add_subcommand(
+      "compare", "Train the same network on several backends and precisions and compare each with the first");
+  compare_cmd->add_option("--backends", compare_args.backends, "Backends, comma-separated (default: every usable one, cpu first)")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"cpu", "cuda"}));
+  compare_cmd->add_option("--precisions", compare_args.precisions, "Precisions, comma-separated")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"f32", "f64"}))
       ->capture_default_str();
-  train_cmd->add_flag("--tf32", args.tf32, "cuda: allow TF32 tensor cores in the GEMMs (not strict FP32)");
+  add_run_options(*compare_cmd, compare_args);
+  compare_cmd->add_option("--loss-csv", compare_args.loss_csv, "Write every run's loss at every epoch to this CSV file");
 
   auto* backends_cmd = app.add_subcommand("backends", "List the compiled backends, usable or not, and why");
 
   // CLI11 would only say "a subcommand is required"; name the stray word.
-  if (argc > 1 && argv[1][0] != '-' && std::string(argv[1]) != "train" && std::string(argv[1]) != "backends") {
-    std::fprintf(stderr, "backprop: error: unknown subcommand '%s'; use train or backends\n", argv[1]);
+  const std::string first = argc > 1 ? argv[1] : "";
+  if (!first.empty() && first[0] != '-' && first != "train" && first != "compare" && first != "backends") {
+    std::fprintf(stderr, "backprop: error: unknown subcommand '%s'; use train, compare or backends\n", argv[1]);
     return 2;
   }
   try {
@@ -228,7 +375,8 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if (train_cmd->parsed()) return train(args);
+    if (train_cmd->parsed()) return train(train_args);
+    if (compare_cmd->parsed()) return compare(compare_args);
     if (backends_cmd->parsed()) return list();
   } catch (const backprop::Error& e) {
     std::fprintf(stderr, "backprop: error: %s\n", e.what());

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # On a machine with an NVIDIA GPU: build with CUDA for that GPU, run every
 # test (failing if any CUDA test skipped), run compute-sanitizer memcheck and
-# racecheck over the CUDA tests, train the article on --backend cuda, run a
-# short benchmark, and write every log plus summary.md into DIR.
+# racecheck over the CUDA tests, train the article on --backend cuda, compare
+# cuda with cpu from the command line, run a short benchmark, and write every
+# log plus summary.md into DIR.
 #
 # A GPU machine without a package registry builds against .deps/root when it
 # is there (made by scripts/carry-deps.sh and carried with the work tree).
@@ -72,6 +73,15 @@ start=$(date +%s)
 note "- article run on cuda (exit $?), $(( $(date +%s) - start )) s:"
 note '```'
 cat "$out/train-article-cuda.log" >>"$out/summary.md"
+note '```'
+
+# Parity as a user sees it: the same runs on both backends, beside cpu/f64.
+for args in "" "--precisions f64,f32 --samples 65543 --hidden 256 --epochs 50"; do
+  "$build/backprop" compare --backends cpu,cuda $args >>"$out/compare.log" 2>&1 || status=1
+done
+note "- backprop compare (compare.log):"
+note '```'
+cat "$out/compare.log" >>"$out/summary.md"
 note '```'
 
 if [ -x "$build/bench/backprop_bench" ]; then

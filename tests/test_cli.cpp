@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -127,7 +128,9 @@ INSTANTIATE_TEST_SUITE_P(
                       UsageCase{"train --epochs 1000000000000", "--epochs"},
                       UsageCase{"train --epochs 2.5", "--epochs"}, UsageCase{"train --samples 0", "--samples"},
                       UsageCase{"train --precision f16", "f16"}, UsageCase{"train --seed -1", "--seed"},
-                      UsageCase{"train --samples 8 --data x.csv", "excludes"}),
+                      UsageCase{"train --samples 8 --data x.csv", "excludes"},
+                      UsageCase{"compare --backends cpu,tpu", "tpu"}, UsageCase{"compare --precisions f16", "f16"},
+                      UsageCase{"compare --backend cpu", "--backend"}, UsageCase{"compare --hidden 0", "--hidden"}),
     [](const auto& info) { return "case" + std::to_string(info.index); });
 
 TEST(Cli, MissingDataFileExitsOneNamingIt) {
@@ -191,6 +194,84 @@ TEST(Cli, TrainingOnTheCpuLoadsNoCudaLibrary) {
   EXPECT_FALSE(contains(o.err, "cublas")) << o.err;
   EXPECT_FALSE(contains(o.err, "libbackprop-cuda")) << o.err;
   EXPECT_FALSE(contains(o.err, "libcuda")) << o.err;  // not even asked whether cuda is usable
+}
+
+// A table row of `backprop compare`: run, final loss, and for all but the
+// reference the largest loss difference, its epoch and the agreeing predictions.
+struct CompareRow {
+  std::string run;
+  double final_loss = -1, max_difference = -1;
+  std::size_t epoch = 0, agree = 0, of = 0;
+  bool reference = false;
+};
+
+std::vector<CompareRow> compare_rows(const std::string& out) {
+  std::vector<CompareRow> rows;
+  std::istringstream lines(out);
+  std::string line;
+  std::getline(lines, line);  // the header
+  while (std::getline(lines, line)) {
+    CompareRow row;
+    char run[32];
+    if (std::sscanf(line.c_str(), "%31s %lf %lf %zu %zu of %zu", run, &row.final_loss, &row.max_difference,
+                    &row.epoch, &row.agree, &row.of) < 2) {
+      continue;
+    }
+    row.run = run;
+    row.reference = contains(line, "reference");
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+TEST(Cli, CompareSetsEveryRunBesideTheReference) {
+  const Outcome o = run_cli("compare --backends cpu --epochs 2000");
+  ASSERT_EQ(o.status, 0) << o.err;
+  const auto rows = compare_rows(o.out);
+  ASSERT_EQ(rows.size(), 2u) << o.out;
+  EXPECT_EQ(rows[0].run, "cpu/f64");
+  EXPECT_TRUE(rows[0].reference) << o.out;
+  EXPECT_NEAR(rows[0].final_loss, 0.6931, 1e-4) << o.out;  // still on the plateau at epoch 2000
+  EXPECT_EQ(rows[1].run, "cpu/f32");
+  EXPECT_FALSE(rows[1].reference) << o.out;
+  // float32 follows float64 closely off the plateau's end (the golden tests' bound is 1e-5).
+  EXPECT_GE(rows[1].max_difference, 0.0) << o.out;
+  EXPECT_LT(rows[1].max_difference, 1e-5) << o.out;
+  EXPECT_LT(rows[1].epoch, 2000u) << o.out;
+  EXPECT_EQ(rows[1].agree, 4u) << o.out;
+  EXPECT_EQ(rows[1].of, 4u) << o.out;
+}
+
+TEST(Cli, CompareWritesEveryRunsLossesAndTakesTheFirstRunAsReference) {
+  TempFile losses("", ".csv");
+  const Outcome o = run_cli("compare --backends cpu --precisions f32,f64 --epochs 50 --loss-csv " + losses.path());
+  ASSERT_EQ(o.status, 0) << o.err;
+  const auto rows = compare_rows(o.out);
+  ASSERT_EQ(rows.size(), 2u) << o.out;
+  EXPECT_EQ(rows[0].run, "cpu/f32");
+  EXPECT_TRUE(rows[0].reference);
+  std::istringstream csv(slurp(losses.path()));
+  std::string line;
+  std::getline(csv, line);
+  EXPECT_EQ(line, "epoch,cpu/f32,cpu/f64");
+  std::size_t count = 0;
+  while (std::getline(csv, line)) {
+    std::size_t epoch = 0;
+    double f32 = 0, f64 = 0;
+    ASSERT_EQ(std::sscanf(line.c_str(), "%zu,%lf,%lf", &epoch, &f32, &f64), 3) << line;
+    EXPECT_EQ(epoch, count++);
+    EXPECT_NEAR(f32, f64, 1e-5) << line;
+  }
+  EXPECT_EQ(count, 50u);
+}
+
+TEST(Cli, CompareOnAnUnusableBackendExitsOne) {
+  if (contains(run_cli("backends").out, "cuda   usable")) GTEST_SKIP() << "a CUDA device is usable here";
+  const Outcome o = run_cli("compare --backends cpu,cuda --epochs 10");
+  EXPECT_EQ(o.status, 1);
+  EXPECT_TRUE(contains(o.err, "backprop: error: ")) << o.err;
+  EXPECT_TRUE(contains(o.err, "cuda")) << o.err;
+  EXPECT_EQ(o.out, "");
 }
 
 TEST(Cli, AutoTrainsOnTheFirstUsableBackend) {
