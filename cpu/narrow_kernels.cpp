@@ -1,4 +1,4 @@
-// A narrow network's training step, fused: each block of kBlock samples goes
+// A narrow network's training step, fused: each block of 32 or 64 samples goes
 // forward, computes its loss and goes back without leaving registers, and
 // adds its gradient terms to per-lane partial sums. The general chunk
 // kernels make a pass over scratch arrays per unit and per product instead,
@@ -10,9 +10,9 @@
 // result is that of the true width.
 //
 // Summation order: within a window of kFlushSamples samples, sample s goes to
-// lane s mod kBlock (kBlock = 32 lanes: two AVX-512 registers, four AVX2 or
-// eight SSE ones); the lanes are folded in a fixed tree and added to the
-// double sums window by window. It depends on n alone, not on the vector
+// lane s mod B (B = 64 lanes up to 8 hidden units, 32 above: four or two
+// AVX-512 registers, eight or four AVX2 ones); the lanes are folded in a
+// fixed tree and added to the double sums window by window. It depends on n alone, not on the vector
 // width, so every ISA build gives the same bits.
 #include "narrow_kernels.hpp"
 
@@ -44,23 +44,47 @@ constexpr std::size_t kWidth = 4;
 #endif
 using Floats = float __attribute__((vector_size(kWidth * sizeof(float))));
 
-// Sums run over kBlock lanes, whatever kWidth. A block is kBlock samples in
-// kBlock / kWidth registers (two AVX-512, four AVX2 or eight SSE ones),
-// computed kStep registers at a time; a data set of at most kWidth samples
-// runs as one register instead, its lanes past kWidth being zeros that the
-// fold would add anyway.
-constexpr std::size_t kBlock = 32;
-constexpr std::size_t kFullBlock = kBlock / kWidth;  // registers per block
-constexpr std::size_t kFlushSamples = 1024;          // 32 terms per lane before they go to double
-// Registers computed side by side: the whole block (32 samples' independent
-// chains fill the out-of-order window), except in the generic build, whose
-// speed is its fmaf calls' and where eight registers at once take the
-// compiler minutes and gigabytes.
+// Sums run over block_lanes<Hidden>() lanes, whatever kWidth: 64 up to 8
+// hidden units, 32 above, where twice the lane sums would no longer fit in
+// the L1 cache (33 KB at 32 units). A block is that many samples, in
+// block_registers<Hidden>() registers computed step_registers<Hidden>() at a
+// time; a data set of at most kWidth samples runs as one register instead,
+// its lanes past kWidth being zeros that the fold would add anyway. The lane
+// count depends on the shape alone, so every ISA build gives the same bits.
+template <std::size_t Hidden>
+constexpr std::size_t block_lanes() {
+  return Hidden <= 8 ? 64 : 32;
+}
+template <std::size_t Hidden>
+constexpr std::size_t block_registers() {
+  return block_lanes<Hidden>() / kWidth;
+}
+constexpr std::size_t kFlushSamples = 1024;  // 16 or 32 terms per lane before they go to double
+// Registers computed side by side. One register's chain of exponential,
+// division and logarithm is about as long as the out-of-order window, so
+// independent chains must fill it: a whole block on AVX-512 (four registers
+// up to 8 hidden units, two above) and four AVX2 registers, past which their
+// 16 registers spill. The generic build's speed is its fmaf calls', and
+// eight registers at once take the compiler minutes and gigabytes there:
+// two. The step changes no bit of the result.
+// The steps of a block are unrolled where it pays, so that the lane sums
+// are addressed by constants (AVX2 takes two steps a block: a loop costs it
+// 40%); not in the generic build, which would take minutes to compile.
 #if defined(__AVX__)
-constexpr std::size_t kStep = kFullBlock;
+#define BACKPROP_UNROLL_STEPS _Pragma("GCC unroll 16")
 #else
-constexpr std::size_t kStep = 2;
+#define BACKPROP_UNROLL_STEPS
 #endif
+template <std::size_t Hidden>
+constexpr std::size_t step_registers() {
+#if defined(__AVX512F__)
+  return block_registers<Hidden>();
+#elif defined(__AVX__)
+  return 4;
+#else
+  return 2;
+#endif
+}
 template <std::size_t K>
 using Lanes = Pack<Floats, K>;
 
@@ -156,14 +180,20 @@ BACKPROP_ALWAYS_INLINE void add_product(Lanes<K>& sum, std::size_t at, const Lan
   }
 }
 
-// A quantity's kBlock lanes (zeros past K * kWidth) folded in halves: l + 16,
-// then l + 8, ... l + 1. A fixed tree, the same for every vector width.
-template <std::size_t K>
+// A quantity's Block lanes folded in halves: l + Block / 2, then l + Block / 4,
+// ... l + 1. A fixed tree, the same for every vector width. For a data set
+// of one register only its K * kWidth lanes are live and the rest zeros: the
+// levels above them would add zeros, which can change nothing but the sign
+// of a zero total, and adding that to the double sums (which start at +0)
+// makes it +0 either way. So they are skipped.
+template <std::size_t Block, std::size_t K>
 double fold(const Lanes<K>& sums) {
-  float lane[kBlock] = {};
+  constexpr std::size_t kLive = K * kWidth;
+  static_assert(kLive <= Block && (kLive & (kLive - 1)) == 0);
+  float lane[kLive];
   std::memcpy(lane, &sums, sizeof sums);
 #pragma GCC unroll 8
-  for (std::size_t width = kBlock / 2; width > 0; width /= 2) {
+  for (std::size_t width = kLive / 2; width > 0; width /= 2) {
     for (std::size_t l = 0; l < width; ++l) lane[l] += lane[l + width];
   }
   return lane[0];
@@ -172,13 +202,14 @@ double fold(const Lanes<K>& sums) {
 // Folds each quantity and adds it to sums, true hidden units only.
 template <std::size_t Inputs, std::size_t Hidden, std::size_t K>
 void add_lane_sums(const LaneSums<Inputs, Hidden, K>& lanes, std::size_t hidden, double* sums) {
+  constexpr std::size_t B = block_lanes<Hidden>();
   const GradientLayout at{Inputs, hidden, 1};
-  sums[at.loss()] += fold(lanes.loss);
-  sums[at.db2()] += fold(lanes.db2);
+  sums[at.loss()] += fold<B>(lanes.loss);
+  sums[at.db2()] += fold<B>(lanes.db2);
   for (std::size_t j = 0; j < hidden; ++j) {
-    sums[at.dW2() + j] += fold(lanes.dW2[j]);
-    sums[at.db1() + j] += fold(lanes.db1[j]);
-    for (std::size_t i = 0; i < Inputs; ++i) sums[at.dW1() + i * hidden + j] += fold(lanes.dW1[i][j]);
+    sums[at.dW2() + j] += fold<B>(lanes.dW2[j]);
+    sums[at.db1() + j] += fold<B>(lanes.db1[j]);
+    for (std::size_t i = 0; i < Inputs; ++i) sums[at.dW1() + i * hidden + j] += fold<B>(lanes.dW1[i][j]);
   }
 }
 
@@ -236,6 +267,7 @@ BACKPROP_ALWAYS_INLINE void step(const NarrowWeights<Inputs, Hidden>& w, const f
 template <bool First, bool Partial, std::size_t S, std::size_t Inputs, std::size_t Hidden, std::size_t K>
 BACKPROP_ALWAYS_INLINE void block_step(const NarrowWeights<Inputs, Hidden>& w, const float* x, const float* y,
                                        std::size_t live, LaneSums<Inputs, Hidden, K>& sums) {
+  BACKPROP_UNROLL_STEPS
   for (std::size_t at = 0; at < K; at += S) {
     const std::size_t first = at * kWidth;
     const std::size_t step_live = live > first ? std::min(live - first, S * kWidth) : 0;
@@ -266,7 +298,8 @@ void narrow_gradients(const ChunkWeights<float>& weights, const float* x, const 
   }
   for (std::size_t start = 0; start < n; start += kFlushSamples) {
     const std::size_t end = std::min(n, start + kFlushSamples);
-    LaneSums<Inputs, Hidden, kFullBlock> lanes;
+    constexpr std::size_t kBlock = block_lanes<Hidden>(), kStep = step_registers<Hidden>();
+    LaneSums<Inputs, Hidden, block_registers<Hidden>()> lanes;
     std::size_t s = start;
     if (s + kBlock <= end) {
       block_step<true, false, kStep>(w, x + s * Inputs, y + s, kBlock, lanes);
