@@ -191,6 +191,32 @@ struct ComparedRun {
   double seconds = 0;
 };
 
+// The comparison table: each run beside the first, the reference.
+void print_comparison(const std::vector<ComparedRun>& runs) {
+  const ComparedRun& reference = runs.front();
+  std::printf("%-10s %-13s %-16s %-9s %-20s %s\n", "run", "final loss", "max |loss diff|", "at epoch",
+              "predictions as ref", "seconds");
+  for (const auto& run : runs) {
+    std::printf("%-10s %-13.6e ", run.label.c_str(), run.losses.back());
+    if (&run == &reference) {
+      std::printf("%-16s %-9s %-20s", "reference", "", "");
+    } else {
+      std::size_t worst = 0;  // the epoch where the losses differ most
+      for (std::size_t e = 1; e < run.losses.size(); ++e) {
+        if (std::abs(run.losses[e] - reference.losses[e]) > std::abs(run.losses[worst] - reference.losses[worst])) {
+          worst = e;
+        }
+      }
+      std::size_t agree = 0;
+      for (std::size_t k = 0; k < run.predicted.size(); ++k) agree += run.predicted[k] == reference.predicted[k];
+      const std::string agreement = std::to_string(agree) + " of " + std::to_string(run.predicted.size());
+      std::printf("%-16.3e %-9zu %-20s", std::abs(run.losses[worst] - reference.losses[worst]), worst,
+                  agreement.c_str());
+    }
+    std::printf(" %.4g\n", run.seconds);
+  }
+}
+
 // Trains the same network from the same start on every backend x precision
 // asked for, and sets each run beside the first, the reference (by default
 // cpu/f64: NumPy's arithmetic): the largest loss difference over all epochs
@@ -241,28 +267,7 @@ int compare(const CompareArgs& args) {
     }
   }
 
-  const ComparedRun& reference = runs.front();
-  std::printf("%-10s %-13s %-16s %-9s %-20s %s\n", "run", "final loss", "max |loss diff|", "at epoch",
-              "predictions as ref", "seconds");
-  for (const auto& run : runs) {
-    std::printf("%-10s %-13.6e ", run.label.c_str(), run.losses.back());
-    if (&run == &reference) {
-      std::printf("%-16s %-9s %-20s", "reference", "", "");
-    } else {
-      std::size_t worst = 0;  // the epoch where the losses differ most
-      for (std::size_t e = 1; e < run.losses.size(); ++e) {
-        if (std::abs(run.losses[e] - reference.losses[e]) > std::abs(run.losses[worst] - reference.losses[worst])) {
-          worst = e;
-        }
-      }
-      std::size_t agree = 0;
-      for (std::size_t k = 0; k < run.predicted.size(); ++k) agree += run.predicted[k] == reference.predicted[k];
-      const std::string agreement = std::to_string(agree) + " of " + std::to_string(run.predicted.size());
-      std::printf("%-16.3e %-9zu %-20s", std::abs(run.losses[worst] - reference.losses[worst]), worst,
-                  agreement.c_str());
-    }
-    std::printf(" %.4g\n", run.seconds);
-  }
+  print_comparison(runs);
 
   std::vector<std::string> names;
   std::vector<const std::vector<double>*> losses;
