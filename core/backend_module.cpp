@@ -61,7 +61,7 @@ std::string load_module(const BackendModuleSpec& spec, const std::vector<std::st
     // Trying the driver first costs little and spares a machine without it
     // the module's libraries (cuBLAS: ~150 MiB) just to learn the same thing.
     void* driver = dlopen(spec.driver.c_str(), RTLD_LAZY | RTLD_LOCAL);
-    if (driver == nullptr) return "its driver cannot be loaded (" + dl_error() + ")";
+    if (driver == nullptr) return "its driver cannot be loaded: " + dl_error();
     dlclose(driver);
   }
   std::string missing_in, problems;

@@ -75,7 +75,7 @@ TEST(BackendModule, RefusesAModuleHoldingAnotherBackend) {
 
 TEST(BackendModule, AMissingDriverMakesTheBackendUnusable) {
   const std::string reason = fake({kModules + "/good"}, "libbackprop-no-such-driver.so.0").unusable_reason();
-  EXPECT_TRUE(contains(reason, "its driver cannot be loaded (libbackprop-no-such-driver.so.0")) << reason;
+  EXPECT_TRUE(contains(reason, "its driver cannot be loaded: libbackprop-no-such-driver.so.0")) << reason;
 }
 
 TEST(BackendModule, SearchesTheEnvironmentFirstThenTheProgramAndTheBuild) {
