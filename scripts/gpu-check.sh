@@ -31,7 +31,13 @@ note "- cmake: $(cmake --version | head -1); host compiler: $(c++ --version | he
 
 prefix=()
 [ -d .deps/root/usr ] && prefix=(-DCMAKE_PREFIX_PATH="$PWD/.deps/root/usr")
-sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
+# compute-sanitizer: on the PATH, or where toolkits keep it beside nvcc.
+nvcc_dir=$(dirname "$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)")
+sanitizer=
+for candidate in "$(command -v compute-sanitizer)" "$nvcc_dir/compute-sanitizer" \
+    "$nvcc_dir/../compute-sanitizer/compute-sanitizer" /usr/local/cuda/compute-sanitizer/compute-sanitizer; do
+  if [ -n "$candidate" ] && [ -x "$candidate" ]; then sanitizer=$candidate; break; fi
+done
 
 start=$(date +%s)
 if ! { cmake -S . -B "$build" -G Ninja -DCMAKE_CUDA_ARCHITECTURES="$arch" "${prefix[@]}" &&
@@ -57,9 +63,15 @@ else
 fi
 
 tests="$build/tests/backprop_tests"
-for tool in memcheck racecheck; do
-  filter='Cuda*:-*ArticleRun*:*Float64*:*Wide*'
-  [ "$tool" = racecheck ] && filter='CudaChunkEdges*:CudaParity.FirstStep*'
+tools="memcheck racecheck"
+if [ -z "$sanitizer" ]; then
+  note "- compute-sanitizer: NOT FOUND (looked on the PATH and beside nvcc in $nvcc_dir)"
+  status=1
+  tools=
+fi
+for tool in $tools; do
+  filter='*Cuda*:-*ArticleRun*:*Float64*:*Wide*'
+  [ "$tool" = racecheck ] && filter='*CudaChunkEdges*:CudaParity.FirstStep*'
   start=$(date +%s)
   timeout 150 "$sanitizer" --tool "$tool" --error-exitcode 3 "$tests" --gtest_filter="$filter" \
     >"$out/sanitizer-$tool.log" 2>&1
@@ -69,8 +81,10 @@ for tool in memcheck racecheck; do
 done
 
 start=$(date +%s)
-"$build/backprop" train --backend cuda >"$out/train-article-cuda.log" 2>&1 || status=1
-note "- article run on cuda (exit $?), $(( $(date +%s) - start )) s:"
+"$build/backprop" train --backend cuda >"$out/train-article-cuda.log" 2>&1
+rc=$?
+[ $rc -eq 0 ] || status=1
+note "- article run on cuda (exit $rc), $(( $(date +%s) - start )) s:"
 note '```'
 cat "$out/train-article-cuda.log" >>"$out/summary.md"
 note '```'
