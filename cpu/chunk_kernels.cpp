@@ -213,6 +213,13 @@ void chunk_gradients(const ChunkWeights<T>& w, const float* x, const float* y, s
   }
 }
 
+// The narrow kernel keeps everything in registers; the rest work in scratch.
+template <class T>
+bool gradients_use_scratch([[maybe_unused]] const ChunkWeights<T>& w) {
+  if constexpr (std::is_same_v<T, float>) return !is_narrow(w);
+  return true;
+}
+
 template <class T>
 void chunk_probabilities(const ChunkWeights<T>& w, std::size_t n, const ChunkScratch<T>& scratch, double* p) {
   for (std::size_t o = 0; o < w.outputs; ++o) {
@@ -228,11 +235,11 @@ void chunk_probabilities(const ChunkWeights<T>& w, std::size_t n, const ChunkScr
 
 ChunkKernels<float> kernels_f32() {
   return {BACKPROP_STRINGIFY(BACKPROP_CPU_ISA), chunk_forward<float>, chunk_gradients<float>,
-          chunk_probabilities<float>};
+          chunk_probabilities<float>, gradients_use_scratch<float>};
 }
 ChunkKernels<double> kernels_f64() {
   return {BACKPROP_STRINGIFY(BACKPROP_CPU_ISA), chunk_forward<double>, chunk_gradients<double>,
-          chunk_probabilities<double>};
+          chunk_probabilities<double>, gradients_use_scratch<double>};
 }
 
 }  // namespace backprop::cpu::BACKPROP_CPU_ISA

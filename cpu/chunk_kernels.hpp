@@ -82,6 +82,9 @@ struct ChunkKernels {
                     const ChunkScratch<T>& scratch, double* sums);
   // p = σ(Z2) for the chunk, after forward.
   void (*probabilities)(const ChunkWeights<T>& w, std::size_t n, const ChunkScratch<T>& scratch, double* p);
+  // Whether gradients needs the scratch arrays for this shape (the narrow
+  // kernel for float does not).
+  bool (*gradients_use_scratch)(const ChunkWeights<T>& w);
 };
 
 // The instruction sets built in and runnable here, best first ("avx512",

@@ -44,7 +44,8 @@ struct Weights {
   ChunkWeights<T> view() const { return {inputs, hidden, outputs, W1.data(), b1.data(), W2.data(), b2.data()}; }
 };
 
-// Working arrays for each worker thread.
+// Working arrays for each worker thread; none when workers is 0, for shapes
+// whose kernels need none.
 template <class T>
 class WorkerScratch {
  public:
@@ -56,6 +57,7 @@ class WorkerScratch {
   std::size_t bytes() const { return storage_.size() * sizeof(T); }
 
   ChunkScratch<T> operator[](unsigned worker) {
+    if (storage_.empty()) return {};
     return ChunkScratch<T>::in(storage_.data() + worker * per_worker_, inputs_, hidden_, outputs_);
   }
 
@@ -75,7 +77,8 @@ class CpuSession final : public TrainingSession {
         cut_(data.samples(), params.shape.hidden),
         pool_(pool),
         kernels_(kernels),
-        scratch_(pool.size(), layout_.inputs, layout_.hidden, layout_.outputs),
+        scratch_(kernels.gradients_use_scratch(weights_.view()) ? pool.size() : 0, layout_.inputs, layout_.hidden,
+                 layout_.outputs),
         segment_sums_(cut_.segments * layout_.size()),
         sums_(layout_.size()) {}
 

@@ -155,6 +155,21 @@ TEST(Session, CpuMemoryDoesNotGrowWithTheDataSet) {
   EXPECT_EQ(small_session->memory_bytes(), before);
 }
 
+// The narrow float kernel keeps a sample's work in registers: its sessions
+// allocate no per-worker scratch, which the general kernels (float64 here)
+// need: (inputs + 2 hidden + 3) x 4096 values per worker at hidden 4.
+TEST(Session, NarrowFloatSessionsAllocateNoScratch) {
+  BackendConfig config;
+  config.threads = 2;
+  const auto backend = make_backend("cpu", config);
+  const Parameters p = init_xavier({2, 4, 1}, 3);
+  const Dataset data = Dataset::xor_points(std::size_t{1} << 16);
+  const std::size_t narrow = backend->start(data, p, Precision::f32)->memory_bytes();
+  const std::size_t general = backend->start(data, p, Precision::f64)->memory_bytes();
+  EXPECT_LT(narrow, std::size_t{16} << 10);
+  EXPECT_GE(general, std::size_t{2} * (2 + 2 * 4 + 3) * 4096 * sizeof(double));
+}
+
 TEST(Predict, ProbabilitiesAreSigmoidOfTheForwardPass) {
   const auto backend = make_backend("cpu");
   Parameters p = Parameters::zeros({2, 1, 1});
