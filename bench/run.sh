@@ -5,7 +5,10 @@
 # usage: bench/run.sh OUTDIR [BUILD_DIR]
 #   BACKPROP_PEERS="numpy torch" picks the peers (default: numpy, plus torch if importable);
 #   BACKPROP_TORCH_VARIANTS="torch-cpu torch-cuda" limits the PyTorch ones
-#   (torch.compile recompiles for every configuration and takes minutes).
+#   (torch.compile recompiles for every configuration and takes minutes);
+#   BACKPROP_BENCH_FILTER, a regex, limits our rows (e.g. 'cuda|Article' on a
+#   GPU machine, where the CPU rows were measured elsewhere);
+#   BACKPROP_REFERENCE names the column the ratios divide by (numpy-f32).
 set -euo pipefail
 out=${1:?usage: bench/run.sh OUTDIR [BUILD_DIR]}
 build=${2:-build}
@@ -16,7 +19,7 @@ out=$(cd "$out" && pwd)
 python3 -c "import numpy, matplotlib" 2>/dev/null || python3 -m pip install -q -r "$here/peers/requirements.txt"
 
 "$build/bench/backprop_bench" --benchmark_out="$out/backprop.json" --benchmark_out_format=json \
-  --benchmark_min_time=0.5 | tee "$out/backprop.log"
+  --benchmark_min_time=0.5 --benchmark_filter="${BACKPROP_BENCH_FILTER:-.}" | tee "$out/backprop.log"
 files=("$out/backprop.json")
 
 peers=${BACKPROP_PEERS:-numpy torch}
@@ -32,5 +35,5 @@ for peer in $peers; do
 done
 
 "$build/backprop" train --backend cpu --loss-csv "$out/loss-article.csv" >/dev/null
-python3 "$here/compare.py" "${files[@]}" | tee "$out/table.txt"
+python3 "$here/compare.py" --reference "${BACKPROP_REFERENCE:-numpy-f32}" "${files[@]}" | tee "$out/table.txt"
 python3 "$here/plot.py" "$out" "${files[@]}" --loss-csv "$out/loss-article.csv"

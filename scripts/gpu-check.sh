@@ -3,7 +3,7 @@
 # test (failing if any CUDA test skipped), run compute-sanitizer memcheck and
 # racecheck over the CUDA tests, train the article on --backend cuda, compare
 # cuda with cpu from the command line, run a short benchmark, and write every
-# log plus summary.md into DIR.
+# log plus summary.md into DIR, and all of them again in DIR/logs.tar.gz.
 #
 # A GPU machine without a package registry builds against .deps/root when it
 # is there (made by scripts/carry-deps.sh and carried with the work tree).
@@ -110,4 +110,6 @@ fi
 
 note ""
 note "result: $([ $status -eq 0 ] && echo PASS || echo FAIL)"
+# Everything in one archive too, for machines that hand back only a few files.
+tar -czf "$out/logs.tar.gz" -C "$out" --exclude=logs.tar.gz .
 exit $status
