@@ -180,16 +180,16 @@ BACKPROP_ALWAYS_INLINE void add_product(Lanes<K>& sum, std::size_t at, const Lan
   }
 }
 
-// A quantity's Block lanes folded in halves: l + Block / 2, then l + Block / 4,
-// ... l + 1. A fixed tree, the same for every vector width. For a data set
-// of one register only its K * kWidth lanes are live and the rest zeros: the
-// levels above them would add zeros, which can change nothing but the sign
-// of a zero total, and adding that to the double sums (which start at +0)
-// makes it +0 either way. So they are skipped.
-template <std::size_t Block, std::size_t K>
+// A quantity's lanes folded in halves: l + half the block, then l + a
+// quarter, ... l + 1. A fixed tree, the same for every vector width. For a
+// data set of one register only its K * kWidth lanes are live and the rest
+// of the block zeros: the levels above them would add zeros, which can change
+// nothing but the sign of a zero total, and adding that to the double sums
+// (which start at +0) makes it +0 either way. So they are skipped.
+template <std::size_t K>
 double fold(const Lanes<K>& sums) {
   constexpr std::size_t kLive = K * kWidth;
-  static_assert(kLive <= Block && (kLive & (kLive - 1)) == 0);
+  static_assert((kLive & (kLive - 1)) == 0, "the tree halves the lanes");
   float lane[kLive];
   std::memcpy(lane, &sums, sizeof sums);
 #pragma GCC unroll 8
@@ -202,14 +202,13 @@ double fold(const Lanes<K>& sums) {
 // Folds each quantity and adds it to sums, true hidden units only.
 template <std::size_t Inputs, std::size_t Hidden, std::size_t K>
 void add_lane_sums(const LaneSums<Inputs, Hidden, K>& lanes, std::size_t hidden, double* sums) {
-  constexpr std::size_t B = block_lanes<Hidden>();
   const GradientLayout at{Inputs, hidden, 1};
-  sums[at.loss()] += fold<B>(lanes.loss);
-  sums[at.db2()] += fold<B>(lanes.db2);
+  sums[at.loss()] += fold(lanes.loss);
+  sums[at.db2()] += fold(lanes.db2);
   for (std::size_t j = 0; j < hidden; ++j) {
-    sums[at.dW2() + j] += fold<B>(lanes.dW2[j]);
-    sums[at.db1() + j] += fold<B>(lanes.db1[j]);
-    for (std::size_t i = 0; i < Inputs; ++i) sums[at.dW1() + i * hidden + j] += fold<B>(lanes.dW1[i][j]);
+    sums[at.dW2() + j] += fold(lanes.dW2[j]);
+    sums[at.db1() + j] += fold(lanes.db1[j]);
+    for (std::size_t i = 0; i < Inputs; ++i) sums[at.dW1() + i * hidden + j] += fold(lanes.dW1[i][j]);
   }
 }
 

@@ -30,13 +30,9 @@ BACKPROP_ALWAYS_INLINE F select(Mask take_first, F first, F second) { return tak
 template <class F>
 BACKPROP_ALWAYS_INLINE F splat(float value) { return F{} + value; }
 
-// a · b + c rounded once (IEEE fusedMultiplyAdd), so the same bits on every
-// instruction set: the FMA instructions where the build has them (vectors
-// through their intrinsics, since a lane-by-lane form makes GCC take the
-// vectors apart), libm's fmaf elsewhere.
-// Without FMA instructions, lane by lane through libm and out of line:
-// inlined, the calls of every operation on every register make the generic
-// kernels take minutes and gigabytes to compile.
+// Without FMA instructions, a · b + c lane by lane through libm, out of
+// line: inlined, the calls of every operation on every register make the
+// generic kernels take minutes and gigabytes to compile.
 template <class F>
 [[gnu::noinline]] F multiply_add_by_lanes(F a, F b, F c) {
   F result = c;
@@ -44,6 +40,10 @@ template <class F>
   return result;
 }
 
+// a · b + c rounded once (IEEE fusedMultiplyAdd), so the same bits on every
+// instruction set: the FMA instructions where the build has them (vectors
+// through their intrinsics, since a lane-by-lane form makes GCC take the
+// vectors apart), libm's fmaf elsewhere.
 template <class F>
 BACKPROP_ALWAYS_INLINE F multiply_add(F a, F b, F c) {
   if constexpr (std::is_same_v<F, float>) {

@@ -135,13 +135,17 @@ TEST(Session, GradientsChangeNothing) {
   EXPECT_NE(session->parameters().W1, p.W1);
 }
 
+std::unique_ptr<Backend> cpu_with_two_threads() {
+  BackendConfig config;
+  config.threads = 2;
+  return make_backend("cpu", config);
+}
+
 // The CPU session reads the data set in place: its own memory is per-worker
 // chunk arrays and at most 64 segments' partial sums, the same for 2^20 and
 // 2^22 samples, and does not grow as epochs run.
 TEST(Session, CpuMemoryDoesNotGrowWithTheDataSet) {
-  BackendConfig config;
-  config.threads = 2;
-  const auto backend = make_backend("cpu", config);
+  const auto backend = cpu_with_two_threads();
   const Parameters p = init_xavier({2, 64, 1}, 3);
   const Dataset small = Dataset::xor_points(std::size_t{1} << 20);
   const Dataset large = Dataset::xor_points(std::size_t{1} << 22);
@@ -159,9 +163,7 @@ TEST(Session, CpuMemoryDoesNotGrowWithTheDataSet) {
 // allocate no per-worker scratch, which the general kernels (float64 here)
 // need: (inputs + 2 hidden + 3) x 4096 values per worker at hidden 4.
 TEST(Session, NarrowFloatSessionsAllocateNoScratch) {
-  BackendConfig config;
-  config.threads = 2;
-  const auto backend = make_backend("cpu", config);
+  const auto backend = cpu_with_two_threads();
   const Parameters p = init_xavier({2, 4, 1}, 3);
   const Dataset data = Dataset::xor_points(std::size_t{1} << 16);
   const std::size_t narrow = backend->start(data, p, Precision::f32)->memory_bytes();
