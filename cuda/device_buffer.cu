@@ -6,6 +6,9 @@
 namespace backprop::cuda {
 
 void throw_cuda_error(cudaError_t status, const char* call, const char* file, int line) {
+  // The runtime keeps a failed call's error for the next cudaGetLastError,
+  // which would then blame an innocent launch after this one is handled.
+  cudaGetLastError();
   throw Error(std::string("CUDA error in ") + call + " (" + file + ":" + std::to_string(line) +
               "): " + cudaGetErrorName(status) + ": " + cudaGetErrorString(status));
 }
@@ -20,7 +23,7 @@ void* device_allocate(std::size_t bytes) {
   void* pointer = nullptr;
   const cudaError_t status = cudaMalloc(&pointer, bytes);
   if (status != cudaSuccess) {
-    cudaGetLastError();  // clear the sticky-free allocation error
+    cudaGetLastError();  // clear the error, as throw_cuda_error does
     throw Error("CUDA error in cudaMalloc of " + std::to_string(bytes) + " bytes: " +
                 cudaGetErrorName(status) + ": " + cudaGetErrorString(status));
   }

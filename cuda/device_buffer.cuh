@@ -113,7 +113,8 @@ class CapturedGraph {
       enqueue();
     } catch (...) {
       cudaGraph_t partial = nullptr;
-      cudaStreamEndCapture(stream, &partial);  // restores the stream; its own error is secondary
+      cudaStreamEndCapture(stream, &partial);  // restores the stream; its own error is secondary,
+      cudaGetLastError();                      // so it must not linger for the next check
       if (partial) cudaGraphDestroy(partial);
       throw;
     }
