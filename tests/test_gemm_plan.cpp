@@ -6,25 +6,12 @@
 #include <random>
 
 #include "gemm_plan.hpp"
+#include "reference_gemm.hpp"
 
 namespace backprop::cuda {
 namespace {
 
-// cuBLAS's contract: C = alpha op(A) op(B) + beta C, column-major,
-// element (i, j) of X at X[i + j * ldx].
-template <class T>
-void reference_gemm(const ColumnMajorGemm<T>& g) {
-  auto a = [&](int i, int l) { return g.transa == Transpose::no ? g.A[i + l * g.lda] : g.A[l + i * g.lda]; };
-  auto b = [&](int l, int j) { return g.transb == Transpose::no ? g.B[l + j * g.ldb] : g.B[j + l * g.ldb]; };
-  for (int j = 0; j < g.n; ++j) {
-    for (int i = 0; i < g.m; ++i) {
-      double sum = 0;
-      for (int l = 0; l < g.k; ++l) sum += static_cast<double>(a(i, l)) * b(l, j);
-      T& c = g.C[i + j * g.ldc];
-      c = static_cast<T>(g.alpha * sum + (g.beta == T(0) ? 0.0 : g.beta * c));
-    }
-  }
-}
+using testing::reference_gemm;
 
 // Row-major C (m x n) = op(A) op(B) + beta C, written the obvious way.
 void row_major(bool ta, bool tb, int m, int n, int k, const std::vector<double>& A, const std::vector<double>& B,

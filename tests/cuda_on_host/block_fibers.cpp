@@ -1,0 +1,174 @@
+// The threads of a block as fibers on the calling thread. Each runs until it
+// reaches __syncthreads or ends; when all have arrived, the next round
+// starts. A block that never synchronises needs no fibers: once the first
+// block of a launch has run without a barrier, the others run one thread
+// after another on the caller's stack, which is what keeps large grids cheap.
+#include <ucontext.h>
+
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <vector>
+
+#include "emulator_state.hpp"
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/common_interface_defs.h>
+#define CUDA_ON_HOST_ASAN 1
+#endif
+
+namespace cuda_on_host {
+namespace {
+
+// AddressSanitizer must be told when the stack changes under it.
+void start_switch(void** fake_stack, const void* bottom, std::size_t size) {
+#ifdef CUDA_ON_HOST_ASAN
+  __sanitizer_start_switch_fiber(fake_stack, bottom, size);
+#else
+  (void)fake_stack, (void)bottom, (void)size;
+#endif
+}
+void finish_switch(void* fake_stack, const void** bottom, std::size_t* size) {
+#ifdef CUDA_ON_HOST_ASAN
+  __sanitizer_finish_switch_fiber(fake_stack, bottom, size);
+#else
+  (void)fake_stack, (void)bottom, (void)size;
+#endif
+}
+
+constexpr std::size_t kFiberStackBytes = std::size_t{256} << 10;
+
+struct Fiber {
+  enum class State { ready, at_barrier, done };
+  ucontext_t context{};
+  std::unique_ptr<char[]> stack{new char[kFiberStackBytes]};  // left uninitialised
+  State state = State::ready;
+  void* fake_stack = nullptr;
+};
+
+struct BlockRunner {
+  std::vector<Fiber> fibers;  // grown to the largest block seen
+  ucontext_t scheduler{};
+  const void* scheduler_stack = nullptr;
+  std::size_t scheduler_stack_bytes = 0;
+  const std::function<void()>* kernel = nullptr;
+  unsigned current = 0;
+  bool in_fibers = false;
+  bool synchronised = false;
+};
+
+thread_local BlockRunner runner;
+
+dim3 thread_index(unsigned t, dim3 block) { return dim3(t % block.x, t / block.x % block.y, t / (block.x * block.y)); }
+
+void fiber_main() {
+  BlockRunner& r = runner;
+  finish_switch(nullptr, &r.scheduler_stack, &r.scheduler_stack_bytes);
+  (*r.kernel)();
+  Fiber& self = r.fibers[r.current];
+  self.state = Fiber::State::done;
+  start_switch(nullptr, r.scheduler_stack, r.scheduler_stack_bytes);  // this fiber is finished
+  swapcontext(&self.context, &r.scheduler);
+  fatal("a finished fiber was resumed");
+}
+
+// Returns whether any thread reached a barrier.
+bool run_block_in_fibers(unsigned threads) {
+  BlockRunner& r = runner;
+  if (r.fibers.size() < threads) r.fibers.resize(threads);
+  for (unsigned t = 0; t < threads; ++t) {
+    Fiber& f = r.fibers[t];
+    getcontext(&f.context);
+    f.context.uc_stack.ss_sp = f.stack.get();
+    f.context.uc_stack.ss_size = kFiberStackBytes;
+    f.context.uc_link = nullptr;
+    makecontext(&f.context, fiber_main, 0);
+    f.state = Fiber::State::ready;
+  }
+  r.in_fibers = true;
+  r.synchronised = false;
+  for (;;) {
+    for (unsigned t = 0; t < threads; ++t) {
+      Fiber& f = r.fibers[t];
+      if (f.state != Fiber::State::ready) continue;
+      r.current = t;
+      threadIdx = thread_index(t, blockDim);
+      void* fake_stack = nullptr;
+      start_switch(&fake_stack, f.stack.get(), kFiberStackBytes);
+      swapcontext(&r.scheduler, &f.context);
+      finish_switch(fake_stack, nullptr, nullptr);
+    }
+    unsigned waiting = 0, done = 0;
+    for (unsigned t = 0; t < threads; ++t) {
+      if (r.fibers[t].state == Fiber::State::at_barrier) ++waiting;
+      if (r.fibers[t].state == Fiber::State::done) ++done;
+    }
+    if (waiting == 0) break;
+    if (done != 0) {
+      fatal("block (%u, %u, %u): %u threads wait at __syncthreads while %u have exited", blockIdx.x, blockIdx.y,
+            blockIdx.z, waiting, done);
+    }
+    for (unsigned t = 0; t < threads; ++t) r.fibers[t].state = Fiber::State::ready;
+  }
+  r.in_fibers = false;
+  return r.synchronised;
+}
+
+void run_block_in_order(unsigned threads) {
+  for (unsigned t = 0; t < threads; ++t) {
+    threadIdx = thread_index(t, blockDim);
+    (*runner.kernel)();
+  }
+}
+
+}  // namespace
+
+void run_grid(dim3 grid, dim3 block, const std::function<void()>& kernel) {
+  runner.kernel = &kernel;
+  gridDim = grid;
+  blockDim = block;
+  const unsigned threads = block.x * block.y * block.z;
+  bool needs_fibers = true;
+  for (unsigned z = 0; z < grid.z; ++z) {
+    for (unsigned y = 0; y < grid.y; ++y) {
+      for (unsigned x = 0; x < grid.x; ++x) {
+        blockIdx = dim3(x, y, z);
+        if (needs_fibers) {
+          needs_fibers = run_block_in_fibers(threads);
+        } else {
+          run_block_in_order(threads);
+        }
+      }
+    }
+  }
+  runner.kernel = nullptr;
+}
+
+void fatal(const char* format, ...) {
+  std::fprintf(stderr, "cuda_on_host: ");
+  va_list args;
+  va_start(args, format);
+  std::vfprintf(stderr, format, args);
+  va_end(args);
+  std::fprintf(stderr, "\n");
+  std::abort();
+}
+
+}  // namespace cuda_on_host
+
+void __syncthreads() {
+  using namespace cuda_on_host;
+  BlockRunner& r = runner;
+  if (!r.in_fibers) {
+    fatal("__syncthreads in block (%u, %u, %u), but the launch's first block never synchronised, so this one runs "
+          "without fibers",
+          blockIdx.x, blockIdx.y, blockIdx.z);
+  }
+  r.synchronised = true;
+  Fiber& self = r.fibers[r.current];
+  self.state = Fiber::State::at_barrier;
+  start_switch(&self.fake_stack, r.scheduler_stack, r.scheduler_stack_bytes);
+  swapcontext(&self.context, &r.scheduler);
+  finish_switch(self.fake_stack, &r.scheduler_stack, &r.scheduler_stack_bytes);
+}

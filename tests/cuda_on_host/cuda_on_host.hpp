@@ -1,0 +1,33 @@
+// What the tests can ask of the host emulation of CUDA (cuda_runtime.h):
+// the resources alive now, the device's memory size, and a failure injected
+// into one API call, so every error path of the backend can be walked.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+namespace cuda_on_host {
+
+struct LiveResources {
+  std::size_t allocations = 0, bytes = 0, streams = 0, events = 0, graphs = 0, graph_execs = 0,
+              cublas_handles = 0;
+  bool operator==(const LiveResources&) const = default;
+};
+LiveResources live_resources();
+std::string describe(const LiveResources& live);
+
+// An allocation that would take the device past this many bytes fails with
+// cudaErrorMemoryAllocation. The default is 16 GiB.
+void set_device_memory(std::size_t bytes);
+
+// Counts the calls that report errors (cudaMalloc, cudaMemcpyAsync,
+// cublasSgemm, ...: every call but the destroy and free functions and the
+// queries of names). fail_call(n) makes the n-th call from now fail, once,
+// with cudaErrorUnknown or CUBLAS_STATUS_EXECUTION_FAILED; a failed launch
+// shows up at the next cudaGetLastError. fail_call(0) turns that off.
+void fail_call(std::size_t n);
+std::size_t calls_made();
+// The name of the call that was made to fail, or "" if none was.
+std::string failed_call();
+
+}  // namespace cuda_on_host

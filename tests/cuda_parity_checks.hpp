@@ -1,0 +1,162 @@
+// Checks of a CUDA backend against the CPU reference, shared by the tests on
+// a GPU (test_cuda_parity.cpp) and on the host emulation of CUDA
+// (test_cuda_on_host.cpp), which runs the same checks on fewer epochs.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "backprop/backprop.hpp"
+#include "golden_file.hpp"
+#include "numpy_random.hpp"
+
+namespace backprop::testing {
+
+// The plateau amplifies the GEMMs' different summation order; before it
+// ends (epoch 8000) the two agree closely, after it within the f32/f64 gap.
+constexpr double kArticleLossAtolBeforePlateauEnd = 1e-5;
+constexpr double kArticleLossAtol = 2e-3;
+constexpr double kArticleParamAtol = 1e-3;
+constexpr double kWideLossRtol = 1e-4;
+constexpr double kF64LossAtol = 1e-9;
+constexpr double kGradientRtol = 1e-4;  // first step, f32, normalised by the largest component
+constexpr double kProbabilityAtol = 1e-4;
+
+// Random features in [-2, 2) and random targets in [0, 1].
+inline Dataset random_data(std::size_t samples, std::size_t inputs, std::uint32_t seed) {
+  NumpyRandom rng(seed);
+  Dataset d;
+  d.inputs = inputs;
+  d.outputs = 1;
+  d.features.resize(samples * inputs);
+  d.targets.resize(samples);
+  for (float& x : d.features) x = static_cast<float>(4 * rng.uniform() - 2);
+  for (float& y : d.targets) y = static_cast<float>(rng.uniform());
+  return d;
+}
+
+inline void expect_parameters_near(const Parameters& got, const Parameters& want, double atol) {
+  auto near = [atol](const std::vector<double>& g, const std::vector<double>& w, const char* name) {
+    ASSERT_EQ(g.size(), w.size()) << name;
+    for (std::size_t k = 0; k < w.size(); ++k) EXPECT_NEAR(g[k], w[k], atol) << name << "[" << k << "]";
+  };
+  near(got.W1, want.W1, "W1");
+  near(got.b1, want.b1, "b1");
+  near(got.W2, want.W2, "W2");
+  near(got.b2, want.b2, "b2");
+}
+
+// The article's run (seed 42, lr 1, f32) for `epochs` epochs; with all
+// 10000, the predictions must also be the CPU's.
+inline void check_article_run(const Backend& gpu, std::size_t epochs) {
+  const auto cpu = make_backend("cpu");
+  const Dataset data = Dataset::xor_points(4);
+  const Parameters initial = init_numpy({2, 4, 1}, 42);
+  TrainOptions options;
+  options.epochs = epochs;
+  const TrainResult want = train(*cpu, data, initial, options);
+  const TrainResult got = train(gpu, data, initial, options);
+  ASSERT_EQ(got.losses.size(), want.losses.size());
+  for (std::size_t e = 0; e < want.losses.size(); ++e) {
+    const double tolerance = e < 8000 ? kArticleLossAtolBeforePlateauEnd : kArticleLossAtol;
+    ASSERT_NEAR(got.losses[e], want.losses[e], tolerance) << "epoch " << e;
+  }
+  expect_parameters_near(got.params, want.params, kArticleParamAtol);
+  const auto p_cpu = cpu->predict(want.params, data, Precision::f32);
+  const auto p_gpu = gpu.predict(got.params, data, Precision::f32);
+  ASSERT_EQ(p_gpu.size(), p_cpu.size());
+  for (std::size_t s = 0; s < p_cpu.size(); ++s) {
+    if (epochs >= 10000) EXPECT_EQ(p_gpu[s] > 0.5, p_cpu[s] > 0.5) << "sample " << s;
+    EXPECT_NEAR(p_gpu[s], p_cpu[s], kProbabilityAtol) << "sample " << s;
+  }
+}
+
+// Float64 on the article against the NumPy golden losses.
+inline void check_article_float64(const Backend& gpu, std::size_t epochs) {
+  const GoldenFile golden(data_path("golden/article.txt"));
+  TrainOptions options;
+  options.precision = Precision::f64;
+  options.epochs = epochs;
+  const TrainResult got = train(gpu, Dataset::xor_points(4), init_numpy({2, 4, 1}, 42), options);
+  const auto want = golden.numbers("losses");
+  ASSERT_EQ(got.losses.size(), epochs);
+  ASSERT_LE(epochs, want.size());
+  for (std::size_t e = 0; e < epochs; ++e) ASSERT_NEAR(got.losses[e], want[e], kF64LossAtol) << "epoch " << e;
+}
+
+// Random data, Xavier start, lr 0.5: every loss within kWideLossRtol of the
+// CPU's, and the final probabilities within kProbabilityAtol.
+inline void check_random_run(const Backend& gpu, std::size_t samples, std::size_t hidden, std::size_t epochs) {
+  const auto cpu = make_backend("cpu");
+  const Dataset data = random_data(samples, 2, static_cast<std::uint32_t>(samples + hidden));
+  const Parameters initial = init_xavier({2, hidden, 1}, 8);
+  TrainOptions options;
+  options.epochs = epochs;
+  options.lr = 0.5;
+  const TrainResult want = train(*cpu, data, initial, options);
+  const TrainResult got = train(gpu, data, initial, options);
+  ASSERT_EQ(got.losses.size(), want.losses.size());
+  for (std::size_t e = 0; e < want.losses.size(); ++e) {
+    ASSERT_NEAR(got.losses[e], want.losses[e], kWideLossRtol * std::fabs(want.losses[e])) << "epoch " << e;
+  }
+  const auto p_cpu = cpu->predict(want.params, data, Precision::f32);
+  const auto p_gpu = gpu.predict(got.params, data, Precision::f32);
+  ASSERT_EQ(p_gpu.size(), p_cpu.size());
+  for (std::size_t s = 0; s < p_cpu.size(); ++s) ASSERT_NEAR(p_gpu[s], p_cpu[s], kProbabilityAtol) << "sample " << s;
+}
+
+// The loss and every gradient component of one pass, f32.
+inline void check_first_step_gradients(const Backend& gpu, std::size_t samples, std::size_t hidden) {
+  const auto cpu = make_backend("cpu");
+  const Dataset data = random_data(samples, 3, 5);
+  const Parameters p = init_xavier({3, hidden, 1}, 2);
+  const Gradients want = cpu->start(data, p, Precision::f32)->gradients();
+  const Gradients got = gpu.start(data, p, Precision::f32)->gradients();
+  EXPECT_NEAR(got.loss, want.loss, kGradientRtol * want.loss);
+  auto compare = [](const std::vector<double>& g, const std::vector<double>& w, const char* name) {
+    ASSERT_EQ(g.size(), w.size()) << name;
+    double scale = 0;
+    for (double v : w) scale = std::max(scale, std::fabs(v));
+    for (std::size_t k = 0; k < w.size(); ++k) EXPECT_NEAR(g[k], w[k], kGradientRtol * scale) << name << "[" << k << "]";
+  };
+  compare(got.dW1, want.dW1, "dW1");
+  compare(got.db1, want.db1, "db1");
+  compare(got.dW2, want.dW2, "dW2");
+  compare(got.db2, want.db2, "db2");
+}
+
+// Two runs from the same start give the same bits, logged in pieces so that
+// the epoch graph is replayed across several run_epochs calls.
+inline void check_two_runs_identical(const Backend& gpu, std::size_t samples, std::size_t hidden,
+                                     std::size_t epochs) {
+  const Dataset data = random_data(samples, 2, 17);
+  const Parameters initial = init_xavier({2, hidden, 1}, 3);
+  TrainOptions options;
+  options.epochs = epochs;
+  options.log_every = 7;
+  const TrainResult a = train(gpu, data, initial, options);
+  const TrainResult b = train(gpu, data, initial, options);
+  EXPECT_EQ(a.losses, b.losses);
+  EXPECT_EQ(a.params.W1, b.params.W1);
+  EXPECT_EQ(a.params.W2, b.params.W2);
+}
+
+// Device memory is the data set plus O(chunk x hidden): past one chunk, more
+// samples cost exactly their features and targets (12 bytes each here).
+inline void check_memory_grows_only_by_the_dataset(const Backend& gpu) {
+  const Parameters p = init_xavier({2, 256, 1}, 3);
+  const std::size_t small_n = std::size_t{1} << 20, large_n = std::size_t{1} << 22;  // chunk: 2^16 rows
+  const Dataset small = Dataset::xor_points(small_n);
+  const Dataset large = Dataset::xor_points(large_n);
+  const auto small_session = gpu.start(small, p, Precision::f32);
+  const auto large_session = gpu.start(large, p, Precision::f32);
+  EXPECT_EQ(large_session->memory_bytes() - small_session->memory_bytes(), (large_n - small_n) * 3 * sizeof(float));
+  // What is not the data set: chunk arrays of 2^16 x 256 floats, cuBLAS's
+  // 32 MiB workspace, parameters and partial sums.
+  const std::size_t dataset_bytes = large_n * 3 * sizeof(float);
+  EXPECT_LT(large_session->memory_bytes() - dataset_bytes, std::size_t{3} * 65536 * 256 * 4 + (std::size_t{40} << 20));
+}
+
+}  // namespace backprop::testing

@@ -1,0 +1,136 @@
+// The CUDA backend's own sources, compiled for the host against an emulation
+// of the CUDA runtime and cuBLAS (cuda_on_host/), checked against the CPU
+// reference. This runs the kernels, their launch shapes, the chunking, the
+// graph capture and every error path in CI, where there is no GPU; the
+// emulation runs kernels block by block, so it cannot show races between
+// blocks or how cuBLAS rounds, and the tests on a GPU (test_cuda_parity.cpp)
+// stay the proof of the backend.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "backend_entry.hpp"
+#include "backprop/backprop.hpp"
+#include "cuda_on_host.hpp"
+#include "cuda_parity_checks.hpp"
+
+namespace backprop {
+
+BackendEntry cuda_backend_entry();  // cuda/cuda_backend.cu
+
+namespace {
+
+using namespace testing;
+
+std::unique_ptr<Backend> emulated_cuda(bool allow_tf32 = false) {
+  BackendConfig config;
+  config.allow_tf32 = allow_tf32;
+  return cuda_backend_entry().create(config);
+}
+
+// Every test ends with nothing allocated, captured or open.
+class CudaOnHost : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    EXPECT_EQ(cuda_on_host::live_resources(), cuda_on_host::LiveResources{})
+        << "left alive: " << cuda_on_host::describe(cuda_on_host::live_resources());
+  }
+};
+
+TEST_F(CudaOnHost, IsUsableAndNamedCuda) {
+  const BackendEntry entry = cuda_backend_entry();
+  EXPECT_EQ(entry.name, "cuda");
+  EXPECT_EQ(entry.unusable_reason(), "");
+  EXPECT_EQ(emulated_cuda()->name(), "cuda");
+}
+
+TEST_F(CudaOnHost, ArticleRunFollowsTheCpu) { check_article_run(*emulated_cuda(), 400); }
+
+TEST_F(CudaOnHost, Float64FollowsTheGoldenArticle) { check_article_float64(*emulated_cuda(), 400); }
+
+TEST_F(CudaOnHost, FirstStepGradientsMatchTheCpu) { check_first_step_gradients(*emulated_cuda(), 3001, 40); }
+
+TEST_F(CudaOnHost, TwoRunsAreBitIdentical) { check_two_runs_identical(*emulated_cuda(), 3001, 64, 15); }
+
+TEST_F(CudaOnHost, MemoryGrowsOnlyByTheDataSet) { check_memory_grows_only_by_the_dataset(*emulated_cuda()); }
+
+// Hidden widths across the column-tile sizes (1, 4, 32 lanes and several
+// tiles), row counts across the row-block size, and the chunk edges: one
+// sample, fewer than a chunk, and two chunks with a last one of 100 rows
+// (hidden 1024 gives chunks of 16384 samples).
+class CudaOnHostRuns : public CudaOnHost,
+                       public ::testing::WithParamInterface<std::tuple<std::size_t, std::size_t, std::size_t>> {};
+
+TEST_P(CudaOnHostRuns, MatchTheCpu) {
+  const auto [samples, hidden, epochs] = GetParam();
+  check_random_run(*emulated_cuda(), samples, hidden, epochs);
+}
+
+INSTANTIATE_TEST_SUITE_P(SamplesHiddenEpochs, CudaOnHostRuns,
+                         ::testing::Values(std::make_tuple(std::size_t{1}, std::size_t{4}, std::size_t{5}),
+                                           std::make_tuple(std::size_t{1000}, std::size_t{1}, std::size_t{10}),
+                                           std::make_tuple(std::size_t{1000}, std::size_t{4}, std::size_t{10}),
+                                           std::make_tuple(std::size_t{1000}, std::size_t{64}, std::size_t{10}),
+                                           std::make_tuple(std::size_t{1000}, std::size_t{256}, std::size_t{4}),
+                                           std::make_tuple(std::size_t{65543}, std::size_t{4}, std::size_t{3}),
+                                           std::make_tuple(std::size_t{300}, std::size_t{1024}, std::size_t{2}),
+                                           std::make_tuple(std::size_t{16384 + 100}, std::size_t{1024}, std::size_t{2})));
+
+TEST_F(CudaOnHost, OutOfMemoryNamesTheBytesAndLeaksNothing) {
+  cuda_on_host::set_device_memory(std::size_t{1} << 20);
+  const Dataset data = random_data(100000, 2, 1);  // 1.2 MB of data set
+  try {
+    emulated_cuda()->start(data, init_xavier({2, 8, 1}, 1), Precision::f32);
+    ADD_FAILURE() << "a session larger than the device started";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("cudaMalloc of "), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("cudaErrorMemoryAllocation"), std::string::npos) << e.what();
+  }
+  cuda_on_host::set_device_memory(std::size_t{16} << 30);
+}
+
+// Makes each CUDA and cuBLAS call of a whole session fail in turn: each
+// failure must surface as backprop::Error naming that call and CUDA's
+// message, free everything, and leave nothing behind that breaks the next
+// session (CUDA keeps a failed call's error for the next cudaGetLastError).
+TEST_F(CudaOnHost, EveryFailingCallBecomesAnErrorAndLeaksNothing) {
+  const auto cuda = emulated_cuda();
+  const Dataset data = random_data(700, 2, 3);
+  const Parameters p = init_xavier({2, 5, 1}, 3);
+  auto session_life = [&] {
+    auto session = cuda->start(data, p, Precision::f32);
+    session->run_epochs(3, 0.5);
+    session->run_epochs(2, 0.25);  // a new rate: the epoch graph is captured again
+    session->gradients();
+    session->parameters();
+    cuda->predict(p, data, Precision::f32);
+  };
+  const std::size_t before = cuda_on_host::calls_made();
+  session_life();
+  const std::size_t calls = cuda_on_host::calls_made() - before;
+  ASSERT_GT(calls, 50u);
+  for (std::size_t n = 1; n <= calls; ++n) {
+    cuda_on_host::fail_call(n);
+    try {
+      session_life();
+      ADD_FAILURE() << "call " << n << " (" << cuda_on_host::failed_call() << ") failed, and the session went on";
+    } catch (const Error& e) {
+      const std::string message = e.what(), call = cuda_on_host::failed_call();
+      ASSERT_FALSE(call.empty()) << "call " << n << ": an error without a failed call: " << message;
+      // A failed launch is reported by cudaGetLastError, and named after the kernel.
+      const std::string named = call == "cudaGetLastError" ? "launch of " : call;
+      EXPECT_NE(message.find(named), std::string::npos) << "call " << n << " (" << call << "): " << message;
+      const bool cublas = call.rfind("cublas", 0) == 0;
+      EXPECT_NE(message.find(cublas ? "CUBLAS_STATUS_" : "cudaErrorUnknown"), std::string::npos)
+          << "call " << n << " (" << call << "): " << message;
+    }
+    ASSERT_EQ(cuda_on_host::live_resources(), cuda_on_host::LiveResources{})
+        << "after call " << n << " (" << cuda_on_host::failed_call()
+        << ") failed, left alive: " << cuda_on_host::describe(cuda_on_host::live_resources());
+  }
+  cuda_on_host::fail_call(0);
+  session_life();  // and all is well again
+}
+
+}  // namespace
+}  // namespace backprop
