@@ -76,6 +76,64 @@ INSTANTIATE_TEST_SUITE_P(SamplesHiddenEpochs, CudaOnHostRuns,
                                            std::make_tuple(std::size_t{300}, std::size_t{1024}, std::size_t{2}),
                                            std::make_tuple(std::size_t{16384 + 100}, std::size_t{1024}, std::size_t{2})));
 
+// cuBLAS runs strict FP32 unless TF32 is asked for.
+TEST_F(CudaOnHost, Tf32OnlyWhenAllowed) {
+  const Dataset data = random_data(300, 2, 4);
+  const Parameters p = init_xavier({2, 8, 1}, 4);
+  for (const bool allow : {false, true}) {
+    const cuda_on_host::Activity before = cuda_on_host::activity();
+    emulated_cuda(allow)->start(data, p, Precision::f32)->gradients();
+    const cuda_on_host::Activity after = cuda_on_host::activity();
+    EXPECT_EQ(after.gemms - before.gemms, 5u) << "allow_tf32 " << allow;  // one chunk
+    EXPECT_EQ(after.tf32_gemms - before.tf32_gemms, allow ? 5u : 0u) << "allow_tf32 " << allow;
+  }
+}
+
+// Every device allocation of a session is in its memory_bytes(), which the
+// GPU memory benchmarks and the test above rely on.
+TEST_F(CudaOnHost, MemoryBytesCountsEveryDeviceAllocation) {
+  const Dataset data = random_data(5000, 3, 9);
+  const Parameters p = init_xavier({3, 70, 1}, 9);
+  for (const Precision precision : {Precision::f32, Precision::f64}) {
+    const auto session = emulated_cuda()->start(data, p, precision);
+    EXPECT_EQ(session->memory_bytes(), cuda_on_host::live_resources().bytes) << to_string(precision);
+    session->run_epochs(2, 0.5);  // allocates the loss array
+    EXPECT_EQ(session->memory_bytes(), cuda_on_host::live_resources().bytes) << to_string(precision);
+  }
+}
+
+// No host synchronisation inside the epoch loop: a run_epochs call replays
+// the captured epoch once per epoch, and waits on the device and copies to
+// the host once, however many epochs it runs. The epoch is captured again
+// only for a new learning rate or more epochs than the loss array holds.
+TEST_F(CudaOnHost, EpochsReplayOneGraphAndWaitOncePerCall) {
+  const Dataset data = random_data(700, 2, 3);
+  const auto session = emulated_cuda()->start(data, init_xavier({2, 5, 1}, 3), Precision::f32);
+  auto run = [&](std::size_t epochs, double lr) {
+    const cuda_on_host::Activity before = cuda_on_host::activity();
+    session->run_epochs(epochs, lr);
+    const cuda_on_host::Activity after = cuda_on_host::activity();
+    return cuda_on_host::Activity{after.synchronisations - before.synchronisations,
+                                  after.copies_to_host - before.copies_to_host, after.captures - before.captures,
+                                  after.graph_launches - before.graph_launches,
+                                  after.work_outside_graphs - before.work_outside_graphs};
+  };
+  const auto first = run(12, 0.5);
+  EXPECT_EQ(first.captures, 1u);
+  EXPECT_EQ(first.graph_launches, 12u);
+  const auto few = run(3, 0.5), many = run(12, 0.5);
+  EXPECT_EQ(few.captures, 0u);
+  EXPECT_EQ(many.captures, 0u);
+  EXPECT_EQ(few.graph_launches, 3u);
+  EXPECT_EQ(many.graph_launches, 12u);
+  EXPECT_EQ(many.synchronisations, 1u);
+  EXPECT_EQ(many.copies_to_host, 1u);
+  EXPECT_EQ(few.synchronisations, many.synchronisations);
+  EXPECT_EQ(few.work_outside_graphs, many.work_outside_graphs);
+  EXPECT_EQ(run(12, 0.25).captures, 1u);  // a new rate
+  EXPECT_EQ(run(13, 0.25).captures, 1u);  // a longer loss array
+}
+
 TEST_F(CudaOnHost, OutOfMemoryNamesTheBytesAndLeaksNothing) {
   cuda_on_host::set_device_memory(std::size_t{1} << 20);
   const Dataset data = random_data(100000, 2, 1);  // 1.2 MB of data set

@@ -1,6 +1,7 @@
 // The emulated cuBLAS: handles, and GEMMs run by reference_gemm.hpp on the
 // handle's stream after the argument checks cuBLAS documents.
 #include <algorithm>
+#include <type_traits>
 
 #include "cublas_v2.h"
 #include "cuda_on_host.hpp"
@@ -55,6 +56,8 @@ cublasStatus_t gemm(const char* name, cublasHandle_t handle, cublasOperation_t t
   const backprop::cuda::ColumnMajorGemm<T> g{a_transposed ? Transpose::yes : Transpose::no,
                                              b_transposed ? Transpose::yes : Transpose::no,
                                              m, n, k, *alpha, A, lda, B, ldb, *beta, C, ldc};
+  activity_counts().gemms += 1;
+  if (std::is_same_v<T, float> && handle->math == CUBLAS_TF32_TENSOR_OP_MATH) activity_counts().tf32_gemms += 1;
   enqueue(handle->stream, [g] { backprop::testing::reference_gemm(g); });
   return CUBLAS_STATUS_SUCCESS;
 }

@@ -16,6 +16,18 @@ struct LiveResources {
 LiveResources live_resources();
 std::string describe(const LiveResources& live);
 
+// What the host has asked of the device so far, summed since the start.
+struct Activity {
+  std::size_t synchronisations = 0;    // cudaStreamSynchronize
+  std::size_t copies_to_host = 0;      // cudaMemcpyAsync device to host
+  std::size_t captures = 0;            // graphs captured (cudaStreamEndCapture that succeeded)
+  std::size_t graph_launches = 0;      // cudaGraphLaunch
+  std::size_t work_outside_graphs = 0; // kernels, GEMMs, copies, memsets, event records run on their own
+  std::size_t gemms = 0;               // cublasSgemm and cublasDgemm calls
+  std::size_t tf32_gemms = 0;          // cublasSgemm calls on a handle in CUBLAS_TF32_TENSOR_OP_MATH
+};
+Activity activity();
+
 // An allocation that would take the device past this many bytes fails with
 // cudaErrorMemoryAllocation. The default is 16 GiB.
 void set_device_memory(std::size_t bytes);

@@ -14,6 +14,7 @@ bool inject_failure(const char* call);
 
 // The counts live_resources() reports, for the functions that change them.
 LiveResources& live_counts();
+Activity& activity_counts();
 
 // Runs `op` now, or appends it to the stream's capture.
 void enqueue(cudaStream_t stream, std::function<void()> op);

@@ -39,6 +39,7 @@ struct State {
   std::map<const char*, std::size_t> allocations;  // start -> bytes
   std::size_t device_bytes = std::size_t{16} << 30;
   LiveResources live;
+  Activity activity;
   std::size_t calls = 0, fail_at = 0;
   std::string failed;
   cudaError_t last_error = cudaSuccess;
@@ -97,6 +98,7 @@ void enqueue(cudaStream_t stream, std::function<void()> op) {
   if (stream && stream->capturing) {
     stream->captured.push_back(std::move(op));
   } else {
+    state().activity.work_outside_graphs += 1;
     op();
   }
 }
@@ -130,6 +132,8 @@ void launch_on_stream(dim3 grid, dim3 block, std::size_t shared_bytes, cudaStrea
 
 LiveResources live_resources() { return state().live; }
 LiveResources& live_counts() { return state().live; }
+Activity activity() { return state().activity; }
+Activity& activity_counts() { return state().activity; }
 
 std::string describe(const LiveResources& l) {
   return std::to_string(l.allocations) + " allocations (" + std::to_string(l.bytes) + " bytes), " +
@@ -254,6 +258,7 @@ cudaError_t cudaMemcpyAsync(void* to, const void* from, std::size_t bytes, cudaM
     invalidate_capture(stream);
     return fail(cudaErrorStreamCaptureUnsupported);
   }
+  if (kind == cudaMemcpyDeviceToHost) state().activity.copies_to_host += 1;
   enqueue(stream, [=] { std::memcpy(to, from, bytes); });
   return cudaSuccess;
 }
@@ -291,6 +296,7 @@ cudaError_t cudaStreamSynchronize(cudaStream_t stream) {
     invalidate_capture(stream);
     return fail(cudaErrorStreamCaptureUnsupported);
   }
+  state().activity.synchronisations += 1;
   return cudaSuccess;  // work ran when it was enqueued
 }
 
@@ -349,6 +355,7 @@ cudaError_t cudaStreamEndCapture(cudaStream_t stream, cudaGraph_t* graph) {
   if (stream->capture_invalidated) return fail(cudaErrorStreamCaptureInvalidated);
   *graph = new CUgraph_st{std::move(work)};
   state().live.graphs += 1;
+  state().activity.captures += 1;
   return cudaSuccess;
 }
 
@@ -363,9 +370,15 @@ cudaError_t cudaGraphInstantiate(cudaGraphExec_t* exec, cudaGraph_t graph, unsig
 cudaError_t cudaGraphLaunch(cudaGraphExec_t exec, cudaStream_t stream) {
   CUDA_ON_HOST_INJECT("cudaGraphLaunch");
   if (!exec) return fail(cudaErrorInvalidResourceHandle);
-  enqueue(stream, [exec] {
+  state().activity.graph_launches += 1;
+  const auto replay = [exec] {
     for (const auto& op : exec->work) op();
-  });
+  };
+  if (stream && stream->capturing) {
+    stream->captured.push_back(replay);
+  } else {
+    replay();  // not counted as work outside graphs
+  }
   return cudaSuccess;
 }
 
