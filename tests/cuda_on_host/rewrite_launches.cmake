@@ -1,13 +1,14 @@
 # Copies a .cu file to a C++ file the host compiler accepts: each kernel
 # launch `name<<<grid, block, shared, stream>>>(args);` becomes
-# `::cuda_on_host::launch(grid, block, shared, stream, [=] { name(args); });`.
+# `::cuda_on_host::launch(grid, block, shared, stream, [=] { name(args); });`,
+# where name may carry template arguments (`kernel<T, 2, 4>`).
 # Every launch must be rewritten, or the build fails.
 #   cmake -DIN=file.cu -DOUT=file.cpp -P rewrite_launches.cmake
 file(READ "${IN}" text)
 string(REGEX MATCHALL "<<<" launches "${text}")
 list(LENGTH launches launch_count)
-string(REGEX REPLACE "([A-Za-z_][A-Za-z_0-9]*)<<<([^>]*)>>>\\(([^;]*)\\);"
-  "::cuda_on_host::launch(\\2, [=] { \\1(\\3); });" text "${text}")
+string(REGEX REPLACE "([A-Za-z_][A-Za-z_0-9]*(<[^<>;]*>)?)<<<([^>]*)>>>\\(([^;]*)\\);"
+  "::cuda_on_host::launch(\\3, [=] { \\1(\\4); });" text "${text}")
 string(REGEX MATCHALL "::cuda_on_host::launch\\(" rewritten "${text}")
 list(LENGTH rewritten rewritten_count)
 if(NOT launch_count EQUAL rewritten_count)
