@@ -13,6 +13,11 @@
 // then the partial sums are finished in a fixed order and sgd_update steps
 // every parameter and writes the epoch's loss into a device array, which is
 // copied back once per run_epochs call.
+//
+// A narrow network (one output, at most 4 inputs and 8 hidden units) skips
+// the GEMMs: narrow_step_partials runs the whole forward and backward pass
+// per sample in registers and leaves per-thread sums, which
+// reduce_partial_columns finishes before the same sgd_update.
 #include <algorithm>
 #include <cmath>
 #include <memory>
@@ -24,6 +29,7 @@
 #include "backprop/error.hpp"
 #include "device_buffer.cuh"
 #include "gemm_plan.hpp"
+#include "narrow_step.cuh"
 #include "reduce_partials.cuh"
 #include "sgd_update.cuh"
 
@@ -67,26 +73,31 @@ std::vector<double> widen_host(const std::vector<T>& v) {
 template <class T>
 class CudaSession final : public TrainingSession {
  public:
-  CudaSession(const Dataset& data, const Parameters& params, bool allow_tf32)
+  CudaSession(const Dataset& data, const Parameters& params, const BackendConfig& config)
       : in_(static_cast<int>(params.shape.inputs)),
         hidden_(static_cast<int>(params.shape.hidden)),
         out_(static_cast<int>(params.shape.outputs)),
         samples_(data.samples()),
         chunk_(chunk_rows(samples_, params.shape.hidden)),
+        narrow_(config.fuse_narrow && fits_narrow_step(params.shape.inputs, params.shape.hidden, params.shape.outputs)),
         workspace_(kCublasWorkspaceBytes),
         x_(data.features.size()),
         y_(data.targets.size()),
         W1_(params.W1.size()), b1_(params.b1.size()), W2_(params.W2.size()), b2_(params.b2.size()),
-        dW1_(params.W1.size()), dW2_(params.W2.size()),
-        db1_(params.b1.size()), db2_(params.b2.size()), loss_sum_(1),
-        a1_(chunk_ * hidden_), z2_(chunk_ * out_), dz1_(chunk_ * hidden_),
-        partials_(row_blocks(chunk_) * std::max(hidden_, out_)),
-        loss_partials_(row_blocks(chunk_) * column_tiles(out_)),
-        epoch_(1) {
+        // The GEMM path's gradients and backward arrays; a narrow session
+        // needs only the forward arrays, to predict.
+        dW1_(narrow_ ? 0 : params.W1.size()), dW2_(narrow_ ? 0 : params.W2.size()),
+        db1_(narrow_ ? 0 : params.b1.size()), db2_(narrow_ ? 0 : params.b2.size()), loss_sum_(narrow_ ? 0 : 1),
+        a1_(chunk_ * hidden_), z2_(chunk_ * out_), dz1_(narrow_ ? 0 : chunk_ * hidden_),
+        partials_(narrow_ ? 0 : row_blocks(chunk_) * std::max(hidden_, out_)),
+        loss_partials_(narrow_ ? 0 : row_blocks(chunk_) * column_tiles(out_)),
+        epoch_(1),
+        narrow_partials_(narrow_ ? narrow_sums(in_, hidden_).count * narrow_threads(samples_) : 0),
+        narrow_sums_(narrow_ ? narrow_sums(in_, hidden_).count : 0) {
     BACKPROP_CUBLAS_CHECK(cublasSetStream(cublas_.get(), stream_.get()));
     BACKPROP_CUBLAS_CHECK(cublasSetWorkspace(cublas_.get(), workspace_.data(), kCublasWorkspaceBytes));
     BACKPROP_CUBLAS_CHECK(
-        cublasSetMathMode(cublas_.get(), allow_tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
+        cublasSetMathMode(cublas_.get(), config.allow_tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
     upload_features(data.features);
     y_.upload(data.targets, stream_.get());
     W1_.upload(narrow<T>(params.W1), stream_.get());
@@ -145,10 +156,11 @@ class CudaSession final : public TrainingSession {
     return workspace_.bytes() + x_.bytes() + y_.bytes() + W1_.bytes() + b1_.bytes() + W2_.bytes() + b2_.bytes() +
            dW1_.bytes() + dW2_.bytes() + db1_.bytes() + db2_.bytes() + loss_sum_.bytes() + a1_.bytes() +
            z2_.bytes() + dz1_.bytes() + partials_.bytes() + loss_partials_.bytes() + epoch_.bytes() +
-           history_.bytes();
+           history_.bytes() + narrow_partials_.bytes() + narrow_sums_.bytes();
   }
 
   Gradients gradients_impl() override {
+    if (narrow_) return narrow_gradients();
     enqueue_gradients();
     Gradients g;
     g.dW1 = widen_host(dW1_.download(dW1_.size(), stream_.get()));
@@ -200,16 +212,51 @@ class CudaSession final : public TrainingSession {
     }
   }
 
+  // The narrow step's loss and mean gradients, summed into narrow_sums_.
+  void enqueue_narrow_gradients() {
+    const NarrowStep<T> step{in_, hidden_, x_.data(), y_.data(), samples_, W1_.data(), b1_.data(), W2_.data(),
+                             b2_.data(), T(1) / static_cast<T>(samples_), narrow_partials_.data()};
+    narrow_step_partials(step, stream_.get());
+    reduce_partial_columns(narrow_partials_.data(), narrow_threads(samples_),
+                           static_cast<int>(narrow_sums(in_, hidden_).count), narrow_sums_.data(), stream_.get());
+  }
+
+  Gradients narrow_gradients() {
+    enqueue_narrow_gradients();
+    const NarrowSums at = narrow_sums(in_, hidden_);
+    const std::vector<double> sums = narrow_sums_.download(at.count, stream_.get());
+    auto slice = [&](std::size_t from, std::size_t to) { return std::vector<double>(&sums[from], &sums[to]); };
+    Gradients g;
+    g.dW1 = slice(at.dW1, at.db1);
+    g.db1 = slice(at.db1, at.dW2);
+    g.dW2 = slice(at.dW2, at.db2);
+    g.db2 = slice(at.db2, at.loss);
+    g.loss = sums[at.loss] / static_cast<double>(samples_);
+    return g;
+  }
+
   void enqueue_epoch(T rate) {
+    const double inv_samples = 1.0 / static_cast<double>(samples_);
+    if (narrow_) {
+      enqueue_narrow_gradients();
+      const NarrowSums at = narrow_sums(in_, hidden_);
+      const double* sums = narrow_sums_.data();
+      const SgdArrays<T, double> a{in_, hidden_, out_, W1_.data(), b1_.data(), W2_.data(), b2_.data(),
+                                   sums + at.dW1, sums + at.dW2, sums + at.db1, sums + at.db2, sums + at.loss,
+                                   history_.data(), epoch_.data()};
+      sgd_update(a, rate, inv_samples, stream_.get());
+      return;
+    }
     enqueue_gradients();
     const SgdArrays<T> a{in_, hidden_, out_, W1_.data(), b1_.data(), W2_.data(), b2_.data(),
                          dW1_.data(), dW2_.data(), db1_.data(), db2_.data(), loss_sum_.data(),
                          history_.data(), epoch_.data()};
-    sgd_update(a, rate, 1.0 / static_cast<double>(samples_), stream_.get());
+    sgd_update(a, rate, inv_samples, stream_.get());
   }
 
   int in_, hidden_, out_;
   std::size_t samples_, chunk_;
+  bool narrow_;                      // trained by the fused narrow step, not the GEMMs
   Stream stream_;
   DeviceBuffer<unsigned char> workspace_;  // cuBLAS's, declared before the handle so it outlives it
   CublasHandle cublas_;
@@ -226,6 +273,8 @@ class CudaSession final : public TrainingSession {
   CapturedGraph epoch_graph_;
   Event started_, finished_;         // bracket the epochs of a run_epochs call
   T graph_rate_ = 0;
+  DeviceBuffer<T> narrow_partials_;     // (sums, narrow threads), narrow only
+  DeviceBuffer<double> narrow_sums_;    // NarrowSums layout, narrow only
 };
 
 __global__ void probe_kernel() {}
@@ -255,23 +304,23 @@ std::string unusable_reason() {
 
 class CudaBackend final : public Backend {
  public:
-  explicit CudaBackend(bool allow_tf32) : allow_tf32_(allow_tf32) {}
+  explicit CudaBackend(const BackendConfig& config) : config_(config) {}
   std::string name() const override { return "cuda"; }
 
  protected:
   std::unique_ptr<TrainingSession> start_impl(const Dataset& data, const Parameters& params,
                                               Precision precision) const override {
-    if (precision == Precision::f64) return std::make_unique<CudaSession<double>>(data, params, allow_tf32_);
-    return std::make_unique<CudaSession<float>>(data, params, allow_tf32_);
+    if (precision == Precision::f64) return std::make_unique<CudaSession<double>>(data, params, config_);
+    return std::make_unique<CudaSession<float>>(data, params, config_);
   }
   std::vector<double> predict_impl(const Parameters& params, const Dataset& data,
                                    Precision precision) const override {
-    if (precision == Precision::f64) return CudaSession<double>(data, params, allow_tf32_).probabilities();
-    return CudaSession<float>(data, params, allow_tf32_).probabilities();
+    if (precision == Precision::f64) return CudaSession<double>(data, params, config_).probabilities();
+    return CudaSession<float>(data, params, config_).probabilities();
   }
 
  private:
-  bool allow_tf32_;
+  BackendConfig config_;
 };
 
 }  // namespace
@@ -279,7 +328,7 @@ class CudaBackend final : public Backend {
 
 BackendEntry cuda_backend_entry() {
   return {"cuda", cuda::unusable_reason, [](const BackendConfig& config) -> std::unique_ptr<Backend> {
-            return std::make_unique<cuda::CudaBackend>(config.allow_tf32);
+            return std::make_unique<cuda::CudaBackend>(config);
           }};
 }
 

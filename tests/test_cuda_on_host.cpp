@@ -22,9 +22,10 @@ namespace {
 
 using namespace testing;
 
-std::unique_ptr<Backend> emulated_cuda(bool allow_tf32 = false) {
+std::unique_ptr<Backend> emulated_cuda(bool allow_tf32 = false, bool fuse_narrow = true) {
   BackendConfig config;
   config.allow_tf32 = allow_tf32;
+  config.fuse_narrow = fuse_narrow;
   return cuda_backend_entry().create(config);
 }
 
@@ -44,42 +45,76 @@ TEST_F(CudaOnHost, IsUsableAndNamedCuda) {
   EXPECT_EQ(emulated_cuda()->name(), "cuda");
 }
 
-TEST_F(CudaOnHost, ArticleRunFollowsTheCpu) { check_article_run(*emulated_cuda(), 400); }
+TEST_F(CudaOnHost, ArticleRunFollowsTheCpu) { check_article_run(*emulated_cuda(), 250); }
 
-TEST_F(CudaOnHost, Float64FollowsTheGoldenArticle) { check_article_float64(*emulated_cuda(), 400); }
+TEST_F(CudaOnHost, Float64FollowsTheGoldenArticle) { check_article_float64(*emulated_cuda(), 250); }
 
-TEST_F(CudaOnHost, FirstStepGradientsMatchTheCpu) { check_first_step_gradients(*emulated_cuda(), 3001, 40); }
+TEST_F(CudaOnHost, FirstStepGradientsMatchTheCpu) {
+  check_first_step_gradients(*emulated_cuda(), 3001, 40);
+  // The narrow step's four register layouts: up to 2 or 4 inputs, 4 or 8 hidden units.
+  check_first_step_gradients(*emulated_cuda(), 3001, 3, 2);
+  check_first_step_gradients(*emulated_cuda(), 3001, 6, 1);
+  check_first_step_gradients(*emulated_cuda(), 3001, 3, 3);
+  check_first_step_gradients(*emulated_cuda(), 3001, 8, 4);
+}
 
-TEST_F(CudaOnHost, TwoRunsAreBitIdentical) { check_two_runs_identical(*emulated_cuda(), 3001, 64, 15); }
+TEST_F(CudaOnHost, TwoRunsAreBitIdentical) { check_two_runs_identical(*emulated_cuda(), 3001, 64, 10); }
 
-TEST_F(CudaOnHost, MemoryGrowsOnlyByTheDataSet) { check_memory_grows_only_by_the_dataset(*emulated_cuda()); }
+// The bounds of test_cuda_parity.cpp's CudaMemory test.
+TEST_F(CudaOnHost, MemoryGrowsOnlyByTheDataSet) {
+  check_memory_grows_only_by_the_dataset(*emulated_cuda(), 256,
+                                         std::size_t{3} * 65536 * 256 * 4 + (std::size_t{40} << 20));
+  check_memory_grows_only_by_the_dataset(*emulated_cuda(), 4, std::size_t{20 + 32 + 18 + 2} << 20);
+}
 
 // Hidden widths across the column-tile sizes (1, 4, 32 lanes and several
 // tiles), row counts across the row-block size, and the chunk edges: one
 // sample, fewer than a chunk, and two chunks with a last one of 100 rows
-// (hidden 1024 gives chunks of 16384 samples).
-class CudaOnHostRuns : public CudaOnHost,
-                       public ::testing::WithParamInterface<std::tuple<std::size_t, std::size_t, std::size_t>> {};
+// (hidden 1024 gives chunks of 16384 samples). Narrow shapes run on both
+// the fused narrow step and the GEMMs.
+class CudaOnHostRuns
+    : public CudaOnHost,
+      public ::testing::WithParamInterface<std::tuple<std::size_t, std::size_t, std::size_t, bool>> {};
 
 TEST_P(CudaOnHostRuns, MatchTheCpu) {
-  const auto [samples, hidden, epochs] = GetParam();
-  check_random_run(*emulated_cuda(), samples, hidden, epochs);
+  const auto [samples, hidden, epochs, fuse_narrow] = GetParam();
+  check_random_run(*emulated_cuda(false, fuse_narrow), samples, hidden, epochs);
 }
 
-INSTANTIATE_TEST_SUITE_P(SamplesHiddenEpochs, CudaOnHostRuns,
-                         ::testing::Values(std::make_tuple(std::size_t{1}, std::size_t{4}, std::size_t{5}),
-                                           std::make_tuple(std::size_t{1000}, std::size_t{1}, std::size_t{10}),
-                                           std::make_tuple(std::size_t{1000}, std::size_t{4}, std::size_t{10}),
-                                           std::make_tuple(std::size_t{1000}, std::size_t{64}, std::size_t{10}),
-                                           std::make_tuple(std::size_t{1000}, std::size_t{256}, std::size_t{4}),
-                                           std::make_tuple(std::size_t{65543}, std::size_t{4}, std::size_t{3}),
-                                           std::make_tuple(std::size_t{300}, std::size_t{1024}, std::size_t{2}),
-                                           std::make_tuple(std::size_t{16384 + 100}, std::size_t{1024}, std::size_t{2})));
+INSTANTIATE_TEST_SUITE_P(SamplesHiddenEpochsFused, CudaOnHostRuns,
+                         ::testing::Values(std::make_tuple(std::size_t{1}, std::size_t{4}, std::size_t{5}, true),
+                                           std::make_tuple(std::size_t{1}, std::size_t{4}, std::size_t{5}, false),
+                                           std::make_tuple(std::size_t{1000}, std::size_t{1}, std::size_t{10}, true),
+                                           std::make_tuple(std::size_t{1000}, std::size_t{1}, std::size_t{10}, false),
+                                           std::make_tuple(std::size_t{1000}, std::size_t{4}, std::size_t{10}, true),
+                                           std::make_tuple(std::size_t{1000}, std::size_t{4}, std::size_t{10}, false),
+                                           std::make_tuple(std::size_t{1000}, std::size_t{8}, std::size_t{10}, true),
+                                           std::make_tuple(std::size_t{1000}, std::size_t{64}, std::size_t{10}, true),
+                                           std::make_tuple(std::size_t{1000}, std::size_t{256}, std::size_t{4}, true),
+                                           std::make_tuple(std::size_t{65543}, std::size_t{4}, std::size_t{3}, true),
+                                           std::make_tuple(std::size_t{65543}, std::size_t{4}, std::size_t{3}, false),
+                                           std::make_tuple(std::size_t{300}, std::size_t{1024}, std::size_t{2}, true),
+                                           std::make_tuple(std::size_t{16384 + 100}, std::size_t{1024}, std::size_t{2},
+                                                           true)));
+
+// A narrow network trains without a GEMM; the others run five per chunk.
+TEST_F(CudaOnHost, NarrowNetworksTrainWithoutGemms) {
+  const Dataset data = random_data(300, 2, 4);
+  for (const std::size_t hidden : {std::size_t{4}, std::size_t{9}}) {
+    for (const bool fuse : {true, false}) {
+      const auto session = emulated_cuda(false, fuse)->start(data, init_xavier({2, hidden, 1}, 4), Precision::f32);
+      const cuda_on_host::Activity before = cuda_on_host::activity();
+      session->run_epochs(3, 0.5);
+      const std::size_t gemms = cuda_on_host::activity().gemms - before.gemms;
+      EXPECT_EQ(gemms, fuse && hidden <= 8 ? 0u : 5u) << "hidden " << hidden << ", fuse_narrow " << fuse;
+    }
+  }
+}
 
 // cuBLAS runs strict FP32 unless TF32 is asked for.
 TEST_F(CudaOnHost, Tf32OnlyWhenAllowed) {
   const Dataset data = random_data(300, 2, 4);
-  const Parameters p = init_xavier({2, 8, 1}, 4);
+  const Parameters p = init_xavier({2, 12, 1}, 4);
   for (const bool allow : {false, true}) {
     const cuda_on_host::Activity before = cuda_on_host::activity();
     emulated_cuda(allow)->start(data, p, Precision::f32)->gradients();
@@ -93,12 +128,14 @@ TEST_F(CudaOnHost, Tf32OnlyWhenAllowed) {
 // GPU memory benchmarks and the test above rely on.
 TEST_F(CudaOnHost, MemoryBytesCountsEveryDeviceAllocation) {
   const Dataset data = random_data(5000, 3, 9);
-  const Parameters p = init_xavier({3, 70, 1}, 9);
-  for (const Precision precision : {Precision::f32, Precision::f64}) {
-    const auto session = emulated_cuda()->start(data, p, precision);
-    EXPECT_EQ(session->memory_bytes(), cuda_on_host::live_resources().bytes) << to_string(precision);
-    session->run_epochs(2, 0.5);  // allocates the loss array
-    EXPECT_EQ(session->memory_bytes(), cuda_on_host::live_resources().bytes) << to_string(precision);
+  for (const std::size_t hidden : {std::size_t{70}, std::size_t{5}}) {  // GEMMs, the narrow step
+    const Parameters p = init_xavier({3, hidden, 1}, 9);
+    for (const Precision precision : {Precision::f32, Precision::f64}) {
+      const auto session = emulated_cuda()->start(data, p, precision);
+      EXPECT_EQ(session->memory_bytes(), cuda_on_host::live_resources().bytes) << to_string(precision);
+      session->run_epochs(2, 0.5);  // allocates the loss array
+      EXPECT_EQ(session->memory_bytes(), cuda_on_host::live_resources().bytes) << to_string(precision);
+    }
   }
 }
 
@@ -151,10 +188,12 @@ TEST_F(CudaOnHost, OutOfMemoryNamesTheBytesAndLeaksNothing) {
 // failure must surface as backprop::Error naming that call and CUDA's
 // message, free everything, and leave nothing behind that breaks the next
 // session (CUDA keeps a failed call's error for the next cudaGetLastError).
-TEST_F(CudaOnHost, EveryFailingCallBecomesAnErrorAndLeaksNothing) {
-  const auto cuda = emulated_cuda();
+class CudaOnHostFailures : public CudaOnHost, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(CudaOnHostFailures, EveryFailingCallBecomesAnErrorAndLeaksNothing) {
+  const auto cuda = emulated_cuda(false, GetParam());
   const Dataset data = random_data(700, 2, 3);
-  const Parameters p = init_xavier({2, 5, 1}, 3);
+  const Parameters p = init_xavier({2, 5, 1}, 3);  // narrow: the fused step if allowed
   auto session_life = [&] {
     auto session = cuda->start(data, p, Precision::f32);
     session->run_epochs(3, 0.5);
@@ -189,6 +228,8 @@ TEST_F(CudaOnHost, EveryFailingCallBecomesAnErrorAndLeaksNothing) {
   cuda_on_host::fail_call(0);
   session_life();  // and all is well again
 }
+
+INSTANTIATE_TEST_SUITE_P(NarrowStepAndGemms, CudaOnHostFailures, ::testing::Bool());
 
 }  // namespace
 }  // namespace backprop

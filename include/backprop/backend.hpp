@@ -27,6 +27,8 @@ Precision parse_precision(std::string_view text);
 struct BackendConfig {
   unsigned threads = 0;     // cpu: worker threads, 0 = every hardware thread
   bool allow_tf32 = false;  // cuda: let cuBLAS use TF32 tensor cores (not strict FP32)
+  bool fuse_narrow = true;  // cuda: train a narrow network (one output, <= 4 inputs, <= 8 hidden
+                            // units) with one fused kernel per epoch; false: cuBLAS GEMMs always
   std::string cpu_isa;      // cpu: instruction-set build ("avx512", "avx2", "generic"); empty = best here
 };
 

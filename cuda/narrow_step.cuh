@@ -1,0 +1,57 @@
+// The whole training step of a narrow network in one kernel. For one output,
+// at most kNarrowMaxInputs inputs and kNarrowMaxHidden hidden units, the
+// weights fit in registers, so each thread runs forward and backward on its
+// samples and keeps the gradient sums in registers: the step reads each
+// sample's features and target once (12 bytes for the article's shape) and
+// writes nothing per sample, where the GEMM path moves its activations
+// through memory several times.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cstddef>
+
+namespace backprop::cuda {
+
+constexpr int kNarrowMaxInputs = 4;
+constexpr int kNarrowMaxHidden = 8;
+constexpr int kNarrowBlock = 256;
+// Threads of a step: about what an H100 keeps resident. Fixed, so the
+// partial sums take the same memory whatever N, and the summation order is
+// a function of N alone.
+constexpr std::size_t kNarrowThreads = std::size_t{1} << 18;
+
+inline bool fits_narrow_step(std::size_t inputs, std::size_t hidden, std::size_t outputs) {
+  return outputs == 1 && inputs >= 1 && inputs <= kNarrowMaxInputs && hidden >= 1 && hidden <= kNarrowMaxHidden;
+}
+
+inline std::size_t narrow_threads(std::size_t samples) { return std::min(samples, kNarrowThreads); }
+
+// The sums each thread keeps, in this order: dW1 (inputs x hidden,
+// row-major), db1 (hidden), dW2 (hidden), db2, the loss; `count` in all.
+struct NarrowSums {
+  std::size_t dW1, db1, dW2, db2, loss, count;
+};
+inline NarrowSums narrow_sums(int inputs, int hidden) {
+  const std::size_t w1 = static_cast<std::size_t>(inputs) * hidden, h = static_cast<std::size_t>(hidden);
+  return {0, w1, w1 + h, w1 + 2 * h, w1 + 2 * h + 1, w1 + 2 * h + 2};
+}
+
+template <class T>
+struct NarrowStep {
+  int inputs, hidden;
+  const T* x;       // (N, inputs)
+  const float* y;   // (N)
+  std::size_t samples;
+  const T *W1, *b1, *W2, *b2;
+  T inv_samples;    // dZ2 carries the 1/N, as on the GEMM path
+  T* partials;      // (narrow_sums().count, narrow_threads(N)): sum k of thread t at k * threads + t
+};
+
+// Each of narrow_threads(N) threads takes the samples t, t + threads, ... and
+// writes its sums (see NarrowStep::partials); reduce_partial_columns adds them up.
+template <class T>
+void narrow_step_partials(const NarrowStep<T>& step, cudaStream_t stream);
+
+}  // namespace backprop::cuda
