@@ -9,7 +9,9 @@
 // unit for a step that streams the data set once. Memory: dataset_MiB,
 // rss_MiB (the process's resident host memory) and session_MiB (what the
 // session allocated where it trains: device memory for cuda).
-// Threads/... runs the CPU backend at 1, 2, 4 ... threads.
+// Threads/... runs the CPU backend at 1, 2, 4 ... threads. Where cuda is
+// usable, cuda-gemm rows run the narrow shape (hidden 4) and the article on
+// the cuBLAS path instead of the fused narrow step, for comparison.
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
@@ -48,8 +50,8 @@ double cpu_work_limit() {
   return text ? std::atof(text) : kDefaultCpuWorkLimit;
 }
 
-void training_step(benchmark::State& state, const std::string& backend_name, std::size_t hidden,
-                   std::size_t batch, unsigned threads) {
+void training_step(benchmark::State& state, const std::string& backend_name, const BackendConfig& config,
+                   std::size_t hidden, std::size_t batch) {
   if (backend_name == "cpu" && static_cast<double>(batch) * hidden > cpu_work_limit()) {
     state.SkipWithError(("skipped: N x hidden = " + std::to_string(batch * hidden) +
                          " is over the CPU limit (BACKPROP_BENCH_CPU_LIMIT), over ~10 s a step")
@@ -57,8 +59,6 @@ void training_step(benchmark::State& state, const std::string& backend_name, std
     return;
   }
   try {
-    BackendConfig config;
-    config.threads = threads;
     const auto backend = make_backend(backend_name, config);
     const Dataset data = Dataset::xor_points(batch);
     const auto session = backend->start(data, init_xavier({2, hidden, 1}, 1), Precision::f32);
@@ -82,9 +82,9 @@ void training_step(benchmark::State& state, const std::string& backend_name, std
 }
 
 // The article: 10000 epochs on the 4 XOR points, hidden 4, lr 1.
-void article_run(benchmark::State& state, const std::string& backend_name) {
+void article_run(benchmark::State& state, const std::string& backend_name, const BackendConfig& config) {
   try {
-    const auto backend = make_backend(backend_name);
+    const auto backend = make_backend(backend_name, config);
     const Dataset data = Dataset::xor_points(4);
     const Parameters initial = init_numpy({2, 4, 1}, 42);
     for (auto _ : state) {
@@ -97,32 +97,47 @@ void article_run(benchmark::State& state, const std::string& backend_name) {
   }
 }
 
+void register_article(const std::string& label, const std::string& backend, const BackendConfig& config) {
+  benchmark::RegisterBenchmark(("Article/" + label).c_str(), article_run, backend, config)
+      ->UseManualTime()
+      ->Unit(benchmark::kMillisecond);
+}
+
+void register_step(const std::string& label, const std::string& backend, const BackendConfig& config,
+                   std::size_t hidden, std::size_t batch) {
+  const std::string name = "Step/" + label + "/h" + std::to_string(hidden) + "/" + std::to_string(batch);
+  benchmark::RegisterBenchmark(name.c_str(), training_step, backend, config, hidden, batch)
+      ->UseManualTime()
+      ->Unit(benchmark::kMicrosecond);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  const BackendConfig defaults;
   for (const auto& info : backprop::list_backends()) {
     if (!info.usable) {
       std::fprintf(stderr, "backprop_bench: %s not benchmarked: %s\n", info.name.c_str(), info.reason.c_str());
       continue;
     }
-    benchmark::RegisterBenchmark(("Article/" + info.name).c_str(), article_run, info.name)
-        ->UseManualTime()
-        ->Unit(benchmark::kMillisecond);
+    register_article(info.name, info.name, defaults);
     for (const std::size_t hidden : kHiddenWidths) {
-      for (const int log2 : kBatchLog2) {
-        const std::size_t batch = std::size_t{1} << log2;
-        const std::string name = "Step/" + info.name + "/h" + std::to_string(hidden) + "/" + std::to_string(batch);
-        benchmark::RegisterBenchmark(name.c_str(), training_step, info.name, hidden, batch, 0u)
-            ->UseManualTime()
-            ->Unit(benchmark::kMicrosecond);
-      }
+      for (const int log2 : kBatchLog2) register_step(info.name, info.name, defaults, hidden, std::size_t{1} << log2);
+    }
+    if (info.name == "cuda") {
+      BackendConfig gemms;
+      gemms.fuse_narrow = false;
+      register_article("cuda-gemm", "cuda", gemms);
+      for (const int log2 : kBatchLog2) register_step("cuda-gemm", "cuda", gemms, 4, std::size_t{1} << log2);
     }
   }
   // Thread scaling of the CPU backend: hidden 4, batch 2^20, 1 thread up to all.
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   for (unsigned threads = 1; threads <= cores; threads *= 2) {
+    BackendConfig config;
+    config.threads = threads;
     benchmark::RegisterBenchmark(("Threads/cpu/h4/1048576/t" + std::to_string(threads)).c_str(), training_step,
-                                 std::string("cpu"), std::size_t{4}, std::size_t{1} << 20, threads)
+                                 std::string("cpu"), config, std::size_t{4}, std::size_t{1} << 20)
         ->UseManualTime()
         ->Unit(benchmark::kMicrosecond);
   }
