@@ -67,6 +67,25 @@ TEST_F(CudaOnHost, MemoryGrowsOnlyByTheDataSet) {
   check_memory_grows_only_by_the_dataset(*emulated_cuda(), 4, std::size_t{20 + 32 + 18 + 2} << 20);
 }
 
+// A GPU runs blocks, and threads between barriers, in no fixed order; the
+// results must not depend on it. Reversing the emulation's order changes
+// no bit, on either path.
+TEST_F(CudaOnHost, ResultsDoNotDependOnTheOrderOfBlocksAndThreads) {
+  const Dataset data = random_data(2000, 2, 6);
+  for (const std::size_t hidden : {std::size_t{4}, std::size_t{40}}) {
+    const Parameters initial = init_xavier({2, hidden, 1}, 6);
+    TrainOptions options;
+    options.epochs = 4;
+    const TrainResult in_order = train(*emulated_cuda(), data, initial, options);
+    cuda_on_host::run_in_reverse_order(true);
+    const TrainResult reversed = train(*emulated_cuda(), data, initial, options);
+    cuda_on_host::run_in_reverse_order(false);
+    EXPECT_EQ(in_order.losses, reversed.losses) << "hidden " << hidden;
+    EXPECT_EQ(in_order.params.W1, reversed.params.W1) << "hidden " << hidden;
+    EXPECT_EQ(in_order.params.b2, reversed.params.b2) << "hidden " << hidden;
+  }
+}
+
 // Hidden widths across the column-tile sizes (1, 4, 32 lanes and several
 // tiles), row counts across the row-block size, and the chunk edges: one
 // sample, fewer than a chunk, and two chunks with a last one of 100 rows

@@ -59,6 +59,10 @@ struct BlockRunner {
 };
 
 thread_local BlockRunner runner;
+bool reverse_order = false;  // see run_in_reverse_order
+
+// The i-th of n in the order of the schedule.
+unsigned scheduled(unsigned i, unsigned n) { return reverse_order ? n - 1 - i : i; }
 
 dim3 thread_index(unsigned t, dim3 block) { return dim3(t % block.x, t / block.x % block.y, t / (block.x * block.y)); }
 
@@ -89,7 +93,8 @@ bool run_block_in_fibers(unsigned threads) {
   r.in_fibers = true;
   r.synchronised = false;
   for (;;) {
-    for (unsigned t = 0; t < threads; ++t) {
+    for (unsigned i = 0; i < threads; ++i) {
+      const unsigned t = scheduled(i, threads);
       Fiber& f = r.fibers[t];
       if (f.state != Fiber::State::ready) continue;
       r.current = t;
@@ -116,8 +121,8 @@ bool run_block_in_fibers(unsigned threads) {
 }
 
 void run_block_in_order(unsigned threads) {
-  for (unsigned t = 0; t < threads; ++t) {
-    threadIdx = thread_index(t, blockDim);
+  for (unsigned i = 0; i < threads; ++i) {
+    threadIdx = thread_index(scheduled(i, threads), blockDim);
     (*runner.kernel)();
   }
 }
@@ -130,20 +135,20 @@ void run_grid(dim3 grid, dim3 block, const std::function<void()>& kernel) {
   blockDim = block;
   const unsigned threads = block.x * block.y * block.z;
   bool needs_fibers = true;
-  for (unsigned z = 0; z < grid.z; ++z) {
-    for (unsigned y = 0; y < grid.y; ++y) {
-      for (unsigned x = 0; x < grid.x; ++x) {
-        blockIdx = dim3(x, y, z);
-        if (needs_fibers) {
-          needs_fibers = run_block_in_fibers(threads);
-        } else {
-          run_block_in_order(threads);
-        }
-      }
+  const unsigned blocks = grid.x * grid.y * grid.z;
+  for (unsigned i = 0; i < blocks; ++i) {
+    const unsigned b = scheduled(i, blocks);
+    blockIdx = dim3(b % grid.x, b / grid.x % grid.y, b / (grid.x * grid.y));
+    if (needs_fibers) {
+      needs_fibers = run_block_in_fibers(threads);
+    } else {
+      run_block_in_order(threads);
     }
   }
   runner.kernel = nullptr;
 }
+
+void run_in_reverse_order(bool reverse) { reverse_order = reverse; }
 
 void fatal(const char* format, ...) {
   std::fprintf(stderr, "cuda_on_host: ");

@@ -32,6 +32,11 @@ Activity activity();
 // cudaErrorMemoryAllocation. The default is 16 GiB.
 void set_device_memory(std::size_t bytes);
 
+// Runs the blocks of each grid, and the threads of each block between
+// barriers, last first. A kernel whose result depends on that order (a
+// missing barrier, a block reading what another writes) gives other bits.
+void run_in_reverse_order(bool reverse);
+
 // Counts the calls that report errors (cudaMalloc, cudaMemcpyAsync,
 // cublasSgemm, ...: every call but the destroy and free functions and the
 // queries of names). fail_call(n) makes the n-th call from now fail, once,
