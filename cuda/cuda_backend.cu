@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "activation_kernels.cuh"
@@ -80,24 +81,26 @@ class CudaSession final : public TrainingSession {
         samples_(data.samples()),
         chunk_(chunk_rows(samples_, params.shape.hidden)),
         narrow_(config.fuse_narrow && fits_narrow_step(params.shape.inputs, params.shape.hidden, params.shape.outputs)),
-        workspace_(kCublasWorkspaceBytes),
+        workspace_(narrow_ ? 0 : kCublasWorkspaceBytes),
         x_(data.features.size()),
         y_(data.targets.size()),
         W1_(params.W1.size()), b1_(params.b1.size()), W2_(params.W2.size()), b2_(params.b2.size()),
-        // The GEMM path's gradients and backward arrays; a narrow session
-        // needs only the forward arrays, to predict.
+        // The GEMM path's arrays; a narrow session needs none of them.
         dW1_(narrow_ ? 0 : params.W1.size()), dW2_(narrow_ ? 0 : params.W2.size()),
         db1_(narrow_ ? 0 : params.b1.size()), db2_(narrow_ ? 0 : params.b2.size()), loss_sum_(narrow_ ? 0 : 1),
-        a1_(chunk_ * hidden_), z2_(chunk_ * out_), dz1_(narrow_ ? 0 : chunk_ * hidden_),
+        a1_(narrow_ ? 0 : chunk_ * hidden_), z2_(narrow_ ? 0 : chunk_ * out_), dz1_(narrow_ ? 0 : chunk_ * hidden_),
         partials_(narrow_ ? 0 : row_blocks(chunk_) * std::max(hidden_, out_)),
         loss_partials_(narrow_ ? 0 : row_blocks(chunk_) * column_tiles(out_)),
         epoch_(1),
         narrow_partials_(narrow_ ? narrow_sums(in_, hidden_).count * narrow_threads(samples_) : 0),
         narrow_sums_(narrow_ ? narrow_sums(in_, hidden_).count : 0) {
-    BACKPROP_CUBLAS_CHECK(cublasSetStream(cublas_.get(), stream_.get()));
-    BACKPROP_CUBLAS_CHECK(cublasSetWorkspace(cublas_.get(), workspace_.data(), kCublasWorkspaceBytes));
-    BACKPROP_CUBLAS_CHECK(
-        cublasSetMathMode(cublas_.get(), config.allow_tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
+    if (!narrow_) {  // the narrow step never calls cuBLAS, and so does not start it
+      cublas_.emplace();
+      BACKPROP_CUBLAS_CHECK(cublasSetStream(cublas(), stream_.get()));
+      BACKPROP_CUBLAS_CHECK(cublasSetWorkspace(cublas(), workspace_.data(), kCublasWorkspaceBytes));
+      BACKPROP_CUBLAS_CHECK(
+          cublasSetMathMode(cublas(), config.allow_tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
+    }
     upload_features(data.features);
     y_.upload(data.targets, stream_.get());
     W1_.upload(narrow<T>(params.W1), stream_.get());
@@ -114,11 +117,18 @@ class CudaSession final : public TrainingSession {
     DeviceBuffer<T> p(chunk_ * out_);
     for (std::size_t first = 0; first < samples_; first += chunk_) {
       const int rows = static_cast<int>(std::min(chunk_, samples_ - first));
-      const auto g = step_gemms(arrays(), first, rows, true);
-      gemm(cublas_.get(), g.hidden_forward);
-      bias_sigmoid_forward(a1_.data(), b1_.data(), rows, hidden_, stream_.get());
-      gemm(cublas_.get(), g.output_forward);
-      output_sigmoid(z2_.data(), b2_.data(), rows, out_, p.data(), stream_.get());
+      if (narrow_) {
+        NarrowStep<T> step = narrow_step();
+        step.x += first * in_;
+        step.samples = rows;
+        narrow_forward(step, p.data(), stream_.get());
+      } else {
+        const auto g = step_gemms(arrays(), first, rows, true);
+        gemm(cublas(), g.hidden_forward);
+        bias_sigmoid_forward(a1_.data(), b1_.data(), rows, hidden_, stream_.get());
+        gemm(cublas(), g.output_forward);
+        output_sigmoid(z2_.data(), b2_.data(), rows, out_, p.data(), stream_.get());
+      }
       const auto part = p.download(static_cast<std::size_t>(rows) * out_, stream_.get());
       result.insert(result.end(), part.begin(), part.end());
     }
@@ -183,6 +193,8 @@ class CudaSession final : public TrainingSession {
     }
   }
 
+  cublasHandle_t cublas() const { return cublas_->get(); }
+
   StepArrays<T> arrays() const {
     return {in_, hidden_, out_, x_.data(), W1_.data(), W2_.data(), dW1_.data(), dW2_.data(),
             a1_.data(), z2_.data(), dz1_.data()};
@@ -196,27 +208,30 @@ class CudaSession final : public TrainingSession {
       const bool first_chunk = first == 0;
       const std::size_t rows = std::min(chunk_, samples_ - first);
       const auto g = step_gemms(arrays(), first, static_cast<int>(rows), first_chunk);
-      gemm(cublas_.get(), g.hidden_forward);
+      gemm(cublas(), g.hidden_forward);
       bias_sigmoid_forward(a1_.data(), b1_.data(), rows, hidden_, s);
-      gemm(cublas_.get(), g.output_forward);
+      gemm(cublas(), g.output_forward);
       bce_sigmoid_backward(z2_.data(), y_.data() + first * out_, b2_.data(), rows, out_, inv_samples,
                            partials_.data(), loss_partials_.data(), s);
       reduce_partials(partials_.data(), row_blocks(rows), out_, db2_.data(), first_chunk, s);
       reduce_partials(loss_partials_.data(), row_blocks(rows) * column_tiles(out_), 1, loss_sum_.data(),
                       first_chunk, s);
-      gemm(cublas_.get(), g.output_weights);
-      gemm(cublas_.get(), g.hidden_backward);
+      gemm(cublas(), g.output_weights);
+      gemm(cublas(), g.hidden_backward);
       sigmoid_backward(dz1_.data(), a1_.data(), rows, hidden_, partials_.data(), s);
       reduce_partials(partials_.data(), row_blocks(rows), hidden_, db1_.data(), first_chunk, s);
-      gemm(cublas_.get(), g.hidden_weights);
+      gemm(cublas(), g.hidden_weights);
     }
   }
 
   // The narrow step's loss and mean gradients, summed into narrow_sums_.
+  NarrowStep<T> narrow_step() const {
+    return {in_, hidden_, x_.data(), y_.data(), samples_, W1_.data(), b1_.data(), W2_.data(), b2_.data(),
+            T(1) / static_cast<T>(samples_), narrow_partials_.data()};
+  }
+
   void enqueue_narrow_gradients() {
-    const NarrowStep<T> step{in_, hidden_, x_.data(), y_.data(), samples_, W1_.data(), b1_.data(), W2_.data(),
-                             b2_.data(), T(1) / static_cast<T>(samples_), narrow_partials_.data()};
-    narrow_step_partials(step, stream_.get());
+    narrow_step_partials(narrow_step(), stream_.get());
     reduce_partial_columns(narrow_partials_.data(), narrow_threads(samples_),
                            static_cast<int>(narrow_sums(in_, hidden_).count), narrow_sums_.data(), stream_.get());
   }
@@ -259,7 +274,7 @@ class CudaSession final : public TrainingSession {
   bool narrow_;                      // trained by the fused narrow step, not the GEMMs
   Stream stream_;
   DeviceBuffer<unsigned char> workspace_;  // cuBLAS's, declared before the handle so it outlives it
-  CublasHandle cublas_;
+  std::optional<CublasHandle> cublas_;  // GEMM path only
   DeviceBuffer<T> x_;                // (N, inputs)
   DeviceBuffer<float> y_;            // (N, outputs)
   DeviceBuffer<T> W1_, b1_, W2_, b2_;

@@ -5,40 +5,39 @@
 namespace backprop::cuda {
 namespace {
 
-// The loops run to compile-time bounds (kIn >= inputs, kHidden >= hidden)
-// and skip the units past the shape, so every array index is a constant
-// after unrolling and the arrays live in registers.
+// The weights of a narrow network in registers, and its forward pass for
+// one sample. The loops run to compile-time bounds (kIn >= inputs,
+// kHidden >= hidden) and skip the units past the shape, so every array
+// index is a constant after unrolling and the arrays stay in registers.
 template <class T, int kIn, int kHidden>
-__global__ void narrow_step_partials_kernel(NarrowStep<T> s, std::size_t threads) {
-  const std::size_t t = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
-  if (t >= threads) return;
-  const int in = s.inputs, h = s.hidden;
+struct NarrowNetwork {
+  int in, h;
+  T W1[kIn][kHidden] = {}, b1[kHidden] = {}, W2[kHidden] = {}, b2 = 0;
 
-  T W1[kIn][kHidden] = {}, b1[kHidden] = {}, W2[kHidden] = {};
+  __device__ explicit NarrowNetwork(const NarrowStep<T>& s) : in(s.inputs), h(s.hidden), b2(s.b2[0]) {
 #pragma unroll
-  for (int j = 0; j < kHidden; ++j) {
-    if (j >= h) continue;
-    b1[j] = s.b1[j];
-    W2[j] = s.W2[j];
+    for (int j = 0; j < kHidden; ++j) {
+      if (j >= h) continue;
+      b1[j] = s.b1[j];
+      W2[j] = s.W2[j];
 #pragma unroll
-    for (int i = 0; i < kIn; ++i) {
-      if (i < in) W1[i][j] = s.W1[i * h + j];
+      for (int i = 0; i < kIn; ++i) {
+        if (i < in) W1[i][j] = s.W1[i * h + j];
+      }
     }
   }
-  const T b2 = s.b2[0];
 
-  T dW1[kIn][kHidden] = {}, db1[kHidden] = {}, dW2[kHidden] = {}, db2 = 0, loss = 0;
-  for (std::size_t n = t; n < s.samples; n += threads) {  // neighbouring threads, neighbouring samples
-    T x[kIn] = {};
+  __device__ void load_features(const T* features, T (&x)[kIn]) const {
 #pragma unroll
-    for (int i = 0; i < kIn; ++i) {
-      if (i < in) x[i] = s.x[n * in + i];
-    }
-    // Forward: a = σ(x W1 + b1), z2 = a W2 + b2.
-    T a[kHidden] = {};
+    for (int i = 0; i < kIn; ++i) x[i] = i < in ? features[i] : T(0);
+  }
+
+  // a = σ(x W1 + b1); returns z2 = a W2 + b2.
+  __device__ T forward(const T (&x)[kIn], T (&a)[kHidden]) const {
     T z2 = b2;
 #pragma unroll
     for (int j = 0; j < kHidden; ++j) {
+      a[j] = 0;
       if (j >= h) continue;
       T z1 = b1[j];
 #pragma unroll
@@ -48,6 +47,22 @@ __global__ void narrow_step_partials_kernel(NarrowStep<T> s, std::size_t threads
       a[j] = math::sigmoid(z1);
       z2 += a[j] * W2[j];
     }
+    return z2;
+  }
+};
+
+template <class T, int kIn, int kHidden>
+__global__ void narrow_step_partials_kernel(NarrowStep<T> s, std::size_t threads) {
+  const std::size_t t = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
+  if (t >= threads) return;
+  const NarrowNetwork<T, kIn, kHidden> net(s);
+  const int in = s.inputs, h = s.hidden;
+
+  T dW1[kIn][kHidden] = {}, db1[kHidden] = {}, dW2[kHidden] = {}, db2 = 0, loss = 0;
+  for (std::size_t n = t; n < s.samples; n += threads) {  // neighbouring threads, neighbouring samples
+    T x[kIn], a[kHidden];
+    net.load_features(s.x + n * in, x);
+    const T z2 = net.forward(x, a);
     // Backward: dZ2 = (σ(z2) - y) / N, dZ1 = dZ2 W2ᵀ ⊙ a (1 - a).
     const T target = static_cast<T>(s.y[n]);
     loss += math::bce_from_logit(z2, target);
@@ -57,7 +72,7 @@ __global__ void narrow_step_partials_kernel(NarrowStep<T> s, std::size_t threads
     for (int j = 0; j < kHidden; ++j) {
       if (j >= h) continue;
       dW2[j] += a[j] * dz2;
-      const T dz1 = dz2 * W2[j] * math::sigmoid_derivative(a[j]);
+      const T dz1 = dz2 * net.W2[j] * math::sigmoid_derivative(a[j]);
       db1[j] += dz1;
 #pragma unroll
       for (int i = 0; i < kIn; ++i) {
@@ -89,29 +104,50 @@ __global__ void narrow_step_partials_kernel(NarrowStep<T> s, std::size_t threads
   out[threads * k] = loss;
 }
 
+template <class T, int kIn, int kHidden>
+__global__ void narrow_forward_kernel(NarrowStep<T> s, T* probabilities) {
+  const std::size_t n = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
+  if (n >= s.samples) return;
+  const NarrowNetwork<T, kIn, kHidden> net(s);
+  T x[kIn], a[kHidden];
+  net.load_features(s.x + n * s.inputs, x);
+  probabilities[n] = math::sigmoid(net.forward(x, a));
+}
+
+// The register layout for a shape: bounds of 2 or 4 inputs and 4 or 8 hidden
+// units. Registers for the article's 2-4-1 are about half of those for
+// 4-8-1, which lets twice as many threads stay resident to keep loads in flight.
+template <class Kernel>
+Kernel pick_layout(int inputs, int hidden, Kernel in2_h4, Kernel in2_h8, Kernel in4_h4, Kernel in4_h8) {
+  static_assert(kNarrowMaxInputs == 4 && kNarrowMaxHidden == 8, "the layouts cover every narrow shape");
+  if (inputs <= 2) return hidden <= 4 ? in2_h4 : in2_h8;
+  return hidden <= 4 ? in4_h4 : in4_h8;
+}
+
 }  // namespace
 
-// Bounds of 2 or 4 inputs and 4 or 8 hidden units: registers for the
-// article's 2-4-1 network are about half of those for 4-8-1, which lets twice
-// as many threads stay resident to keep loads in flight.
 template <class T>
 void narrow_step_partials(const NarrowStep<T>& step, cudaStream_t stream) {
   const std::size_t threads = narrow_threads(step.samples);
-  const dim3 grid((threads + kNarrowBlock - 1) / kNarrowBlock);
-  static_assert(kNarrowMaxInputs == 4 && kNarrowMaxHidden == 8, "the bounds below cover the narrow shapes");
-  if (step.inputs <= 2 && step.hidden <= 4) {
-    narrow_step_partials_kernel<T, 2, 4><<<grid, kNarrowBlock, 0, stream>>>(step, threads);
-  } else if (step.inputs <= 2) {
-    narrow_step_partials_kernel<T, 2, 8><<<grid, kNarrowBlock, 0, stream>>>(step, threads);
-  } else if (step.hidden <= 4) {
-    narrow_step_partials_kernel<T, 4, 4><<<grid, kNarrowBlock, 0, stream>>>(step, threads);
-  } else {
-    narrow_step_partials_kernel<T, 4, 8><<<grid, kNarrowBlock, 0, stream>>>(step, threads);
-  }
+  const auto kernel = pick_layout(step.inputs, step.hidden, narrow_step_partials_kernel<T, 2, 4>,
+                                  narrow_step_partials_kernel<T, 2, 8>, narrow_step_partials_kernel<T, 4, 4>,
+                                  narrow_step_partials_kernel<T, 4, 8>);
+  kernel<<<(threads + kNarrowBlock - 1) / kNarrowBlock, kNarrowBlock, 0, stream>>>(step, threads);
   BACKPROP_CUDA_CHECK_LAUNCH("narrow_step_partials_kernel");
+}
+
+template <class T>
+void narrow_forward(const NarrowStep<T>& step, T* probabilities, cudaStream_t stream) {
+  const auto kernel = pick_layout(step.inputs, step.hidden, narrow_forward_kernel<T, 2, 4>,
+                                  narrow_forward_kernel<T, 2, 8>, narrow_forward_kernel<T, 4, 4>,
+                                  narrow_forward_kernel<T, 4, 8>);
+  kernel<<<(step.samples + kNarrowBlock - 1) / kNarrowBlock, kNarrowBlock, 0, stream>>>(step, probabilities);
+  BACKPROP_CUDA_CHECK_LAUNCH("narrow_forward_kernel");
 }
 
 template void narrow_step_partials<float>(const NarrowStep<float>&, cudaStream_t);
 template void narrow_step_partials<double>(const NarrowStep<double>&, cudaStream_t);
+template void narrow_forward<float>(const NarrowStep<float>&, float*, cudaStream_t);
+template void narrow_forward<double>(const NarrowStep<double>&, double*, cudaStream_t);
 
 }  // namespace backprop::cuda

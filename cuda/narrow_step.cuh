@@ -54,4 +54,9 @@ struct NarrowStep {
 template <class T>
 void narrow_step_partials(const NarrowStep<T>& step, cudaStream_t stream);
 
+// probabilities[n] = σ(σ(x_n W1 + b1) W2 + b2) for the step's samples (its
+// y, inv_samples and partials are not used).
+template <class T>
+void narrow_forward(const NarrowStep<T>& step, T* probabilities, cudaStream_t stream);
+
 }  // namespace backprop::cuda

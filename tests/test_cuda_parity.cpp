@@ -82,13 +82,12 @@ INSTANTIATE_TEST_SUITE_P(Edges, CudaChunkEdges,
                                            std::make_tuple(std::size_t{3 * 16384 + 100}, std::size_t{1024})));
 
 // Hidden 256 (GEMMs): chunk arrays of 2^16 x 256 floats, cuBLAS's 32 MiB
-// workspace, parameters and partial sums. Hidden 4 (the narrow step): the
-// forward arrays of 2^20 x (4 + 1) floats (20 MiB, to predict), the
-// workspace, 18 sums for each of 2^18 threads (18 MiB), and a little more.
+// workspace, parameters and partial sums. Hidden 4 (the narrow step): 18
+// sums for each of 2^18 threads (18 MiB), and a little more.
 TEST(CudaMemory, GrowsOnlyByTheDataSet) {
   REQUIRE_CUDA(cuda);
   check_memory_grows_only_by_the_dataset(*cuda, 256, std::size_t{3} * 65536 * 256 * 4 + (std::size_t{40} << 20));
-  check_memory_grows_only_by_the_dataset(*cuda, 4, std::size_t{20 + 32 + 18 + 2} << 20);
+  check_memory_grows_only_by_the_dataset(*cuda, 4, std::size_t{20} << 20);
 }
 
 // The GEMM path on shapes the narrow step would otherwise take.
