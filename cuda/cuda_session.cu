@@ -1,0 +1,85 @@
+#include <type_traits>
+
+#include "activation_kernels.cuh"
+#include "cuda_session.cuh"
+
+namespace backprop::cuda {
+namespace {
+
+template <class T>
+std::vector<T> narrow(const std::vector<double>& v) {
+  return std::vector<T>(v.begin(), v.end());
+}
+template <class T>
+std::vector<double> widen_host(const std::vector<T>& v) {
+  return std::vector<double>(v.begin(), v.end());
+}
+
+}  // namespace
+
+template <class T>
+CudaSession<T>::CudaSession(const Dataset& data, const Parameters& params)
+    : in_(static_cast<int>(params.shape.inputs)),
+      hidden_(static_cast<int>(params.shape.hidden)),
+      out_(static_cast<int>(params.shape.outputs)),
+      samples_(data.samples()),
+      x_(data.features.size()),
+      y_(data.targets.size()),
+      W1_(params.W1.size()), b1_(params.b1.size()), W2_(params.W2.size()), b2_(params.b2.size()),
+      epoch_(1) {
+  if constexpr (std::is_same_v<T, float>) {
+    x_.upload(data.features, stream());
+  } else {
+    DeviceBuffer<float> staging(data.features.size());
+    staging.upload(data.features, stream());
+    widen(staging.data(), x_.data(), data.features.size(), stream());
+    stream_.synchronize();  // staging dies here
+  }
+  y_.upload(data.targets, stream());
+  W1_.upload(narrow<T>(params.W1), stream());
+  b1_.upload(narrow<T>(params.b1), stream());
+  W2_.upload(narrow<T>(params.W2), stream());
+  b2_.upload(narrow<T>(params.b2), stream());
+  stream_.synchronize();
+}
+
+template <class T>
+std::vector<double> CudaSession<T>::run_epochs_impl(std::size_t count, double lr) {
+  const T rate = static_cast<T>(lr);
+  // The captured epoch bakes in the rate and the loss array; anything else
+  // it reads stays where it is.
+  if (history_.size() < count || !epoch_graph_.ready() || rate != graph_rate_) {
+    if (history_.size() < count) history_ = DeviceBuffer<double>(count);
+    epoch_graph_.capture(stream(), [&] { enqueue_epoch(rate, history_.data(), epoch_.data()); });
+    graph_rate_ = rate;
+  }
+  BACKPROP_CUDA_CHECK(cudaMemsetAsync(epoch_.data(), 0, sizeof(unsigned), stream()));
+  started_.record(stream());
+  for (std::size_t e = 0; e < count; ++e) epoch_graph_.launch(stream());
+  finished_.record(stream());
+  auto losses = history_.download(count, stream());
+  last_run_seconds_ = Event::seconds_between(started_, finished_);
+  return losses;
+}
+
+template <class T>
+Parameters CudaSession<T>::parameters_impl() const {
+  Parameters p;
+  p.shape = {static_cast<std::size_t>(in_), static_cast<std::size_t>(hidden_), static_cast<std::size_t>(out_)};
+  p.W1 = widen_host(W1_.download(W1_.size(), stream()));
+  p.b1 = widen_host(b1_.download(b1_.size(), stream()));
+  p.W2 = widen_host(W2_.download(W2_.size(), stream()));
+  p.b2 = widen_host(b2_.download(b2_.size(), stream()));
+  return p;
+}
+
+template <class T>
+std::size_t CudaSession<T>::memory_bytes_impl() const {
+  return x_.bytes() + y_.bytes() + W1_.bytes() + b1_.bytes() + W2_.bytes() + b2_.bytes() + epoch_.bytes() +
+         history_.bytes() + working_bytes();
+}
+
+template class CudaSession<float>;
+template class CudaSession<double>;
+
+}  // namespace backprop::cuda

@@ -1,0 +1,61 @@
+// What every CUDA training session holds and does: the data set and the
+// parameters on the device, one stream, and the epoch loop. An epoch is
+// captured once as a CUDA graph and replayed; each replay writes its loss
+// into a device array, copied back once per run_epochs call, so the host
+// never waits inside the loop. How an epoch computes its gradients is the
+// subclass's:
+//   gemm_session.cu    cuBLAS GEMMs and fused element-wise kernels, any shape
+//   narrow_session.cu  one fused kernel per epoch, for narrow networks
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "backprop/backend.hpp"
+#include "device_buffer.cuh"
+
+namespace backprop::cuda {
+
+template <class T>
+class CudaSession : public TrainingSession {
+ public:
+  CudaSession(const Dataset& data, const Parameters& params);
+
+  // Probabilities for the session's data set at the current parameters.
+  virtual std::vector<double> probabilities() = 0;
+
+ protected:
+  std::vector<double> run_epochs_impl(std::size_t count, double lr) final;
+  Parameters parameters_impl() const final;
+  std::size_t memory_bytes_impl() const final;
+
+  // Enqueues one epoch on stream(): the gradients, then sgd_update, which
+  // writes the loss to loss_history[*epoch] and advances *epoch.
+  virtual void enqueue_epoch(T rate, double* loss_history, unsigned* epoch) = 0;
+  // Device memory the subclass holds.
+  virtual std::size_t working_bytes() const = 0;
+
+  cudaStream_t stream() const { return stream_.get(); }
+
+  const int in_, hidden_, out_;
+  const std::size_t samples_;
+  Stream stream_;
+  DeviceBuffer<T> x_;       // (N, inputs)
+  DeviceBuffer<float> y_;   // (N, outputs)
+  DeviceBuffer<T> W1_, b1_, W2_, b2_;
+
+ private:
+  DeviceBuffer<unsigned> epoch_;  // where sgd_update writes the next loss
+  DeviceBuffer<double> history_;  // losses of the current run_epochs call
+  CapturedGraph epoch_graph_;
+  T graph_rate_ = 0;
+  Event started_, finished_;      // bracket the epochs of a run_epochs call
+};
+
+// The sessions of the two paths (gemm_session.cu, narrow_session.cu).
+template <class T>
+std::unique_ptr<CudaSession<T>> make_gemm_session(const Dataset& data, const Parameters& params, bool allow_tf32);
+template <class T>
+std::unique_ptr<CudaSession<T>> make_narrow_session(const Dataset& data, const Parameters& params);
+
+}  // namespace backprop::cuda

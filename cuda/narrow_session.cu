@@ -1,0 +1,103 @@
+// The narrow path: one output, at most 4 inputs and 8 hidden units (the
+// article's 2-4-1 among them). One epoch:
+//   narrow_step_partials     forward and backward per sample, in registers;
+//                            per-thread sums of every gradient and the loss
+//   reduce_partial_columns   those sums, added in a fixed order in double
+//   sgd_update               θ -= lr · dθ, and the loss into its array
+// Nothing per sample is written: a step reads the data set once. The sums
+// take the same memory whatever N (narrow_step.cuh), and cuBLAS is never
+// started.
+#include "cuda_session.cuh"
+#include "narrow_step.cuh"
+#include "reduce_partials.cuh"
+#include "sgd_update.cuh"
+
+namespace backprop::cuda {
+namespace {
+
+// Chunk of samples per download when predicting.
+constexpr std::size_t kPredictRows = std::size_t{1} << 20;
+
+template <class T>
+class NarrowSession final : public CudaSession<T> {
+  using Base = CudaSession<T>;
+  using Base::in_, Base::hidden_, Base::out_, Base::samples_, Base::x_, Base::y_, Base::W1_, Base::b1_,
+      Base::W2_, Base::b2_;
+
+ public:
+  NarrowSession(const Dataset& data, const Parameters& params)
+      : Base(data, params),
+        at_(narrow_sums(in_, hidden_)),
+        partials_(at_.count * narrow_threads(samples_)),
+        sums_(at_.count) {}
+
+  std::vector<double> probabilities() override {
+    std::vector<double> result;
+    result.reserve(samples_);
+    const std::size_t rows = std::min(kPredictRows, samples_);
+    DeviceBuffer<T> p(rows);
+    for (std::size_t first = 0; first < samples_; first += rows) {
+      NarrowStep<T> chunk = step();
+      chunk.x += first * in_;
+      chunk.samples = std::min(rows, samples_ - first);
+      narrow_forward(chunk, p.data(), this->stream());
+      const auto part = p.download(chunk.samples, this->stream());
+      result.insert(result.end(), part.begin(), part.end());
+    }
+    return result;
+  }
+
+ protected:
+  Gradients gradients_impl() override {
+    enqueue_gradients();
+    const std::vector<double> sums = sums_.download(at_.count, this->stream());
+    auto slice = [&](std::size_t from, std::size_t to) { return std::vector<double>(&sums[from], &sums[to]); };
+    Gradients g;
+    g.dW1 = slice(at_.dW1, at_.db1);
+    g.db1 = slice(at_.db1, at_.dW2);
+    g.dW2 = slice(at_.dW2, at_.db2);
+    g.db2 = slice(at_.db2, at_.loss);
+    g.loss = sums[at_.loss] / static_cast<double>(samples_);
+    return g;
+  }
+
+  void enqueue_epoch(T rate, double* loss_history, unsigned* epoch) override {
+    enqueue_gradients();
+    const double* sums = sums_.data();
+    const SgdArrays<T, double> a{in_, hidden_, out_, W1_.data(), b1_.data(), W2_.data(), b2_.data(),
+                                 sums + at_.dW1, sums + at_.dW2, sums + at_.db1, sums + at_.db2, sums + at_.loss,
+                                 loss_history, epoch};
+    sgd_update(a, rate, 1.0 / static_cast<double>(samples_), this->stream());
+  }
+
+  std::size_t working_bytes() const override { return partials_.bytes() + sums_.bytes(); }
+
+ private:
+  NarrowStep<T> step() const {
+    return {in_, hidden_, x_.data(), y_.data(), samples_, W1_.data(), b1_.data(), W2_.data(), b2_.data(),
+            T(1) / static_cast<T>(samples_), partials_.data()};
+  }
+
+  // The loss and mean gradients, summed into sums_.
+  void enqueue_gradients() {
+    narrow_step_partials(step(), this->stream());
+    reduce_partial_columns(partials_.data(), narrow_threads(samples_), static_cast<int>(at_.count), sums_.data(),
+                           this->stream());
+  }
+
+  NarrowSums at_;                // where each sum sits
+  DeviceBuffer<T> partials_;     // (sums, narrow threads)
+  DeviceBuffer<double> sums_;    // (sums)
+};
+
+}  // namespace
+
+template <class T>
+std::unique_ptr<CudaSession<T>> make_narrow_session(const Dataset& data, const Parameters& params) {
+  return std::make_unique<NarrowSession<T>>(data, params);
+}
+
+template std::unique_ptr<CudaSession<float>> make_narrow_session<float>(const Dataset&, const Parameters&);
+template std::unique_ptr<CudaSession<double>> make_narrow_session<double>(const Dataset&, const Parameters&);
+
+}  // namespace backprop::cuda
