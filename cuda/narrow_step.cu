@@ -51,8 +51,10 @@ struct NarrowNetwork {
   }
 };
 
+// __launch_bounds__: the f64 4-8 layout needs 253 registers; the bound keeps
+// ptxas within what a block of kNarrowBlock threads may use.
 template <class T, int kIn, int kHidden>
-__global__ void narrow_step_partials_kernel(NarrowStep<T> s, std::size_t threads) {
+__global__ void __launch_bounds__(kNarrowBlock) narrow_step_partials_kernel(NarrowStep<T> s, std::size_t threads) {
   const std::size_t t = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
   if (t >= threads) return;
   const NarrowNetwork<T, kIn, kHidden> net(s);
@@ -105,7 +107,7 @@ __global__ void narrow_step_partials_kernel(NarrowStep<T> s, std::size_t threads
 }
 
 template <class T, int kIn, int kHidden>
-__global__ void narrow_forward_kernel(NarrowStep<T> s, T* probabilities) {
+__global__ void __launch_bounds__(kNarrowBlock) narrow_forward_kernel(NarrowStep<T> s, T* probabilities) {
   const std::size_t n = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
   if (n >= s.samples) return;
   const NarrowNetwork<T, kIn, kHidden> net(s);
