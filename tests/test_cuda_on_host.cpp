@@ -1,10 +1,10 @@
 // The CUDA backend's own sources, compiled for the host against an emulation
 // of the CUDA runtime and cuBLAS (cuda_on_host/), checked against the CPU
 // reference. This runs the kernels, their launch shapes, the chunking, the
-// graph capture and every error path in CI, where there is no GPU; the
-// emulation runs kernels block by block, so it cannot show races between
-// blocks or how cuBLAS rounds, and the tests on a GPU (test_cuda_parity.cpp)
-// stay the proof of the backend.
+// graph capture and every error path in CI, where there is no GPU. The
+// emulation runs one block at a time, so it cannot show blocks racing as
+// they run at once, nor how fast the GPU is or how cuBLAS rounds: the tests
+// on a GPU (test_cuda_parity.cpp) stay the proof of the backend.
 #include <gtest/gtest.h>
 
 #include <string>
