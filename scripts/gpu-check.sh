@@ -52,7 +52,8 @@ note "- build: ok in $(( $(date +%s) - start )) s for sm_${arch}"
 note "- backends: $(tr '\n' ';' <"$out/backends.log")"
 
 start=$(date +%s)
-ctest --test-dir "$build" --output-on-failure -j8 >"$out/tests.log" 2>&1 || status=1
+# A hung test must not eat the device time: each gets four minutes.
+ctest --test-dir "$build" --output-on-failure -j8 --timeout 240 >"$out/tests.log" 2>&1 || status=1
 note "- tests: $(grep -E 'tests passed|tests failed' "$out/tests.log" | tail -1) in $(( $(date +%s) - start )) s"
 skipped=$(grep -cE 'Cuda.*\(Skipped\)|Cuda.*Not Run' "$out/tests.log")
 if [ "$skipped" -ne 0 ]; then
