@@ -1,7 +1,7 @@
 // The part of the CUDA runtime the CUDA backend uses, emulated on the host so
 // that CI without a GPU runs the backend's own sources: its kernels, launch
 // shapes, graph capture and buffer handling. Kernels run block by block; the
-// threads of a block are fibers that switch at __syncthreads (host_gpu.cpp).
+// threads of a block are fibers that switch at __syncthreads (block_fibers.cpp).
 // Device memory is host memory, so AddressSanitizer sees a kernel that
 // reads past a buffer. What this cannot show is how a real GPU behaves:
 // asynchrony, memory ordering between blocks, cuBLAS's own numerics.
