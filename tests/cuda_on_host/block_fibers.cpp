@@ -13,9 +13,15 @@
 
 #include "emulator_state.hpp"
 
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/common_interface_defs.h>
+#if defined(__SANITIZE_ADDRESS__)  // GCC
 #define CUDA_ON_HOST_ASAN 1
+#elif defined(__has_feature)        // Clang
+#if __has_feature(address_sanitizer)
+#define CUDA_ON_HOST_ASAN 1
+#endif
+#endif
+#ifdef CUDA_ON_HOST_ASAN
+#include <sanitizer/common_interface_defs.h>
 #endif
 
 namespace cuda_on_host {
