@@ -28,7 +28,7 @@ class NarrowSession final : public CudaSession<T> {
   NarrowSession(const Dataset& data, const Parameters& params)
       : Base(data, params),
         at_(narrow_sums(in_, hidden_)),
-        partials_(at_.count * narrow_threads(samples_)),
+        partials_(at_.count * narrow_blocks(samples_)),
         sums_(at_.count) {}
 
   std::vector<double> probabilities() override {
@@ -81,12 +81,12 @@ class NarrowSession final : public CudaSession<T> {
   // The loss and mean gradients, summed into sums_.
   void enqueue_gradients() {
     narrow_step_partials(step(), this->stream());
-    reduce_partial_columns(partials_.data(), narrow_threads(samples_), static_cast<int>(at_.count), sums_.data(),
+    reduce_partial_columns(partials_.data(), narrow_blocks(samples_), static_cast<int>(at_.count), sums_.data(),
                            this->stream());
   }
 
   NarrowSums at_;                // where each sum sits
-  DeviceBuffer<T> partials_;     // (sums, narrow threads)
+  DeviceBuffer<T> partials_;     // (sums, narrow blocks)
   DeviceBuffer<double> sums_;    // (sums)
 };
 

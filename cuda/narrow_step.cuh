@@ -27,6 +27,10 @@ inline bool fits_narrow_step(std::size_t inputs, std::size_t hidden, std::size_t
 }
 
 inline std::size_t narrow_threads(std::size_t samples) { return std::min(samples, kNarrowThreads); }
+// Blocks of a step, and so partial sums per gradient component.
+inline std::size_t narrow_blocks(std::size_t samples) {
+  return (narrow_threads(samples) + kNarrowBlock - 1) / kNarrowBlock;
+}
 
 // The sums each thread keeps, in this order: dW1 (inputs x hidden,
 // row-major), db1 (hidden), dW2 (hidden), db2, the loss; `count` in all.
@@ -46,11 +50,12 @@ struct NarrowStep {
   std::size_t samples;
   const T *W1, *b1, *W2, *b2;
   T inv_samples;    // dZ2 carries the 1/N, as on the GEMM path
-  T* partials;      // (narrow_sums().count, narrow_threads(N)): sum k of thread t at k * threads + t
+  T* partials;      // (narrow_sums().count, narrow_blocks(N)): sum k of block b at k * blocks + b
 };
 
-// Each of narrow_threads(N) threads takes the samples t, t + threads, ... and
-// writes its sums (see NarrowStep::partials); reduce_partial_columns adds them up.
+// Each of narrow_threads(N) threads takes the samples t, t + threads, ...;
+// each block adds its threads' sums in thread order and writes them (see
+// NarrowStep::partials); reduce_partial_columns adds up the blocks.
 template <class T>
 void narrow_step_partials(const NarrowStep<T>& step, cudaStream_t stream);
 

@@ -83,11 +83,11 @@ INSTANTIATE_TEST_SUITE_P(Edges, CudaChunkEdges,
 
 // Hidden 256 (GEMMs): chunk arrays of 2^16 x 256 floats, cuBLAS's 32 MiB
 // workspace, parameters and partial sums. Hidden 4 (the narrow step): 18
-// sums for each of 2^18 threads (18 MiB), and a little more.
+// sums for each of 1024 blocks, and a little more.
 TEST(CudaMemory, GrowsOnlyByTheDataSet) {
   REQUIRE_CUDA(cuda);
   check_memory_grows_only_by_the_dataset(*cuda, 256, std::size_t{3} * 65536 * 256 * 4 + (std::size_t{40} << 20));
-  check_memory_grows_only_by_the_dataset(*cuda, 4, std::size_t{20} << 20);
+  check_memory_grows_only_by_the_dataset(*cuda, 4, std::size_t{1} << 20);
 }
 
 // The GEMM path on shapes the narrow step would otherwise take.
