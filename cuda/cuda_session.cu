@@ -10,10 +10,6 @@ template <class T>
 std::vector<T> narrow(const std::vector<double>& v) {
   return std::vector<T>(v.begin(), v.end());
 }
-template <class T>
-std::vector<double> widen_host(const std::vector<T>& v) {
-  return std::vector<double>(v.begin(), v.end());
-}
 
 }  // namespace
 
@@ -66,10 +62,10 @@ template <class T>
 Parameters CudaSession<T>::parameters_impl() const {
   Parameters p;
   p.shape = {static_cast<std::size_t>(in_), static_cast<std::size_t>(hidden_), static_cast<std::size_t>(out_)};
-  p.W1 = widen_host(W1_.download(W1_.size(), stream()));
-  p.b1 = widen_host(b1_.download(b1_.size(), stream()));
-  p.W2 = widen_host(W2_.download(W2_.size(), stream()));
-  p.b2 = widen_host(b2_.download(b2_.size(), stream()));
+  p.W1 = download_as_double(W1_, stream());
+  p.b1 = download_as_double(b1_, stream());
+  p.W2 = download_as_double(W2_, stream());
+  p.b2 = download_as_double(b2_, stream());
   return p;
 }
 

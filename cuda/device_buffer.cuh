@@ -57,6 +57,13 @@ class DeviceBuffer {
   std::size_t count_ = 0;
 };
 
+// The whole buffer, converted to double on the host; waits for the stream.
+template <class T>
+std::vector<double> download_as_double(const DeviceBuffer<T>& buffer, cudaStream_t stream) {
+  const std::vector<T> host = buffer.download(buffer.size(), stream);
+  return std::vector<double>(host.begin(), host.end());
+}
+
 class Stream {
  public:
   Stream();

@@ -47,11 +47,6 @@ void gemm(cublasHandle_t handle, const ColumnMajorGemm<double>& g) {
 }
 
 template <class T>
-std::vector<double> widen_host(const std::vector<T>& v) {
-  return std::vector<double>(v.begin(), v.end());
-}
-
-template <class T>
 class GemmSession final : public CudaSession<T> {
   using Base = CudaSession<T>;
   using Base::in_, Base::hidden_, Base::out_, Base::samples_, Base::x_, Base::y_, Base::W1_, Base::b1_,
@@ -96,9 +91,9 @@ class GemmSession final : public CudaSession<T> {
     enqueue_gradients();
     const cudaStream_t s = this->stream();
     Gradients g;
-    g.dW1 = widen_host(dW1_.download(dW1_.size(), s));
+    g.dW1 = download_as_double(dW1_, s);
     g.db1 = db1_.download(db1_.size(), s);
-    g.dW2 = widen_host(dW2_.download(dW2_.size(), s));
+    g.dW2 = download_as_double(dW2_, s);
     g.db2 = db2_.download(db2_.size(), s);
     g.loss = loss_sum_.download(1, s)[0] / static_cast<double>(samples_);
     return g;

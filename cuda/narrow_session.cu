@@ -1,7 +1,7 @@
 // The narrow path: one output, at most 4 inputs and 8 hidden units (the
 // article's 2-4-1 among them). One epoch:
 //   narrow_step_partials     forward and backward per sample, in registers;
-//                            per-thread sums of every gradient and the loss
+//                            per-block sums of every gradient and the loss
 //   reduce_partial_columns   those sums, added in a fixed order in double
 //   sgd_update               θ -= lr · dθ, and the loss into its array
 // Nothing per sample is written: a step reads the data set once. The sums

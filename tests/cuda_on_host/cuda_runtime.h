@@ -28,7 +28,6 @@ struct dim3 {
   unsigned x = 1, y = 1, z = 1;
   constexpr dim3(unsigned vx = 1, unsigned vy = 1, unsigned vz = 1) : x(vx), y(vy), z(vz) {}
 };
-using uint3 = dim3;
 
 inline thread_local dim3 threadIdx, blockIdx, blockDim, gridDim;
 
@@ -39,10 +38,6 @@ void __syncthreads();
 template <class T>
 constexpr T min(T a, T b) {
   return b < a ? b : a;
-}
-template <class T>
-constexpr T max(T a, T b) {
-  return a < b ? b : a;
 }
 
 enum cudaError_t {
