@@ -1,4 +1,4 @@
-// A narrow network's training step, fused: each block of 32 or 64 samples goes
+// A narrow network's training step, fused: each block of samples goes
 // forward, computes its loss and goes back without leaving registers, and
 // adds its gradient terms to per-lane partial sums. The general chunk
 // kernels make a pass over scratch arrays per unit and per product instead,
@@ -9,11 +9,10 @@
 // such a unit adds exactly 0 to Z2, and its gradients are dropped, so the
 // result is that of the true width.
 //
-// Summation order: within a window of kFlushSamples samples, sample s goes to
-// lane s mod B (B = 64 lanes up to 8 hidden units, 32 above: four or two
-// AVX-512 registers, eight or four AVX2 ones); the lanes are folded in a
-// fixed tree and added to the double sums window by window. It depends on n alone, not on the vector
-// width, so every ISA build gives the same bits.
+// Summation order: within a window of kFlushSamples samples, sample s adds
+// its terms to lane s mod 16, in sample order; the 16 lanes are folded in a
+// fixed tree and added to the double sums window by window. It depends on n
+// alone, not on the vector width, so every ISA build gives the same bits.
 #include "narrow_kernels.hpp"
 
 #include <algorithm>
@@ -33,38 +32,24 @@ namespace {
 #include "vector_math.hpp"
 #include "vector_pack.hpp"
 
-// The widest float vector this build's instruction set has, as a GCC vector
-// type: lane-wise arithmetic, written once for every width.
-#if defined(__AVX512F__)
-constexpr std::size_t kWidth = 16;
-#elif defined(__AVX__)
-constexpr std::size_t kWidth = 8;
-#else
-constexpr std::size_t kWidth = 4;
-#endif
-using Floats = float __attribute__((vector_size(kWidth * sizeof(float))));
-
-// Sums run over block_lanes<Hidden>() lanes, whatever kWidth: 64 up to 8
-// hidden units, 32 above, where twice the lane sums would no longer fit in
-// the L1 cache (33 KB at 32 units). A block is that many samples, in
-// block_registers<Hidden>() registers computed step_registers<Hidden>() at a
-// time; a data set of at most kWidth samples runs as one register instead,
-// its lanes past kWidth being zeros that the fold would add anyway. The lane
-// count depends on the shape alone, so every ISA build gives the same bits.
-template <std::size_t Hidden>
-constexpr std::size_t block_lanes() {
-  return Hidden <= 8 ? 64 : 32;
-}
-template <std::size_t Hidden>
-constexpr std::size_t block_registers() {
-  return block_lanes<Hidden>() / kWidth;
-}
-constexpr std::size_t kFlushSamples = 1024;  // 16 or 32 terms per lane before they go to double
+// Each quantity's partial sums have kSumLanes lanes, whatever kWidth:
+// sample s of a window adds its term to lane s mod 16, in sample order. One
+// AVX-512 register per quantity (two AVX2 ones, four SSE ones), so the sums
+// of a step are loaded and stored once per register of the sums, not once
+// per register of samples: at 2-4-1 there are 18 quantities, and the stores
+// were what the step waited on. A step computes step_registers<Hidden>()
+// registers of samples side by side; a block is a whole number of both. A
+// data set of at most kWidth samples runs as one register instead, its
+// lanes past kWidth being zeros that the fold would add anyway. The order of
+// every sum depends on n alone, so every ISA build gives the same bits.
+constexpr std::size_t kSumLanes = 16;
+constexpr std::size_t kSumRegisters = kSumLanes / kWidth;
+constexpr std::size_t kFlushSamples = 1024;  // 64 terms per lane before they go to double
 // Registers computed side by side. One register's chain of exponential,
 // division and logarithm is about as long as the out-of-order window, so
-// independent chains must fill it: a whole block on AVX-512 (four registers
-// up to 8 hidden units, two above) and four AVX2 registers, past which their
-// 16 registers spill. The generic build's speed is its fmaf calls', and
+// independent chains must fill it: four registers up to 8 hidden units on
+// AVX-512, two above, and four AVX2 registers, past which their 16
+// registers spill. The generic build's speed is its fmaf calls', and
 // eight registers at once take the compiler minutes and gigabytes there:
 // two. The step changes no bit of the result.
 // The steps of a block are unrolled where it pays, so that the lane sums
@@ -78,12 +63,16 @@ constexpr std::size_t kFlushSamples = 1024;  // 16 or 32 terms per lane before t
 template <std::size_t Hidden>
 constexpr std::size_t step_registers() {
 #if defined(__AVX512F__)
-  return block_registers<Hidden>();
+  return Hidden <= 8 ? 4 : 2;
 #elif defined(__AVX__)
   return 4;
 #else
   return 2;
 #endif
+}
+template <std::size_t Hidden>
+constexpr std::size_t block_registers() {
+  return std::max(step_registers<Hidden>(), kSumRegisters);
 }
 template <std::size_t K>
 using Lanes = Pack<Floats, K>;
@@ -145,7 +134,7 @@ struct NarrowWeights {
 };
 
 // Partial sums, K * kWidth lanes for each quantity of GradientLayout. A
-// window's first block sets them (no zeroing pass; the same values as adding
+// window's first terms set them (no zeroing pass; the same values as adding
 // to zeros).
 template <std::size_t Inputs, std::size_t Hidden, std::size_t K>
 struct LaneSums {
@@ -156,27 +145,22 @@ struct LaneSums {
   Lanes<K> dW1[Inputs][Hidden];
 };
 
-// Registers at, at + 1, ... of sum += term, or = term for a window's first
-// block.
+// Register r = at + s of a block's samples adds its term into register
+// r mod K of the sum, in order; in a window's first block the first K of
+// them set it instead.
 template <bool First, std::size_t K, std::size_t S>
 BACKPROP_ALWAYS_INLINE void add_term(Lanes<K>& sum, std::size_t at, const Lanes<S>& term) {
   for (std::size_t s = 0; s < S; ++s) {
-    if constexpr (First) {
-      sum.v[at + s] = term.v[s];
-    } else {
-      sum.v[at + s] += term.v[s];
-    }
+    Floats& lanes = sum.v[(at + s) % K];
+    lanes = First && at + s < K ? term.v[s] : lanes + term.v[s];
   }
 }
 // The same with the term a ⊙ b, fused into the sum.
 template <bool First, std::size_t K, std::size_t S>
 BACKPROP_ALWAYS_INLINE void add_product(Lanes<K>& sum, std::size_t at, const Lanes<S>& a, const Lanes<S>& b) {
   for (std::size_t s = 0; s < S; ++s) {
-    if constexpr (First) {
-      sum.v[at + s] = a.v[s] * b.v[s];
-    } else {
-      sum.v[at + s] = multiply_add(a.v[s], b.v[s], sum.v[at + s]);
-    }
+    Floats& lanes = sum.v[(at + s) % K];
+    lanes = First && at + s < K ? a.v[s] * b.v[s] : multiply_add(a.v[s], b.v[s], lanes);
   }
 }
 
@@ -261,28 +245,29 @@ BACKPROP_ALWAYS_INLINE void step(const NarrowWeights<Inputs, Hidden>& w, const f
   }
 }
 
-// A block of K * kWidth samples (x, y as in step), S registers at a time;
+// A block of B * kWidth samples (x, y as in step), S registers at a time;
 // live as in step.
-template <bool First, bool Partial, std::size_t S, std::size_t Inputs, std::size_t Hidden, std::size_t K>
+template <bool First, bool Partial, std::size_t B, std::size_t S, std::size_t Inputs, std::size_t Hidden,
+          std::size_t K>
 BACKPROP_ALWAYS_INLINE void block_step(const NarrowWeights<Inputs, Hidden>& w, const float* x, const float* y,
                                        std::size_t live, LaneSums<Inputs, Hidden, K>& sums) {
   BACKPROP_UNROLL_STEPS
-  for (std::size_t at = 0; at < K; at += S) {
+  for (std::size_t at = 0; at < B; at += S) {
     const std::size_t first = at * kWidth;
     const std::size_t step_live = live > first ? std::min(live - first, S * kWidth) : 0;
     step<First, Partial, S>(w, x + first * Inputs, y + first, step_live, sums, at);
   }
 }
 
-// The last `live` < K * kWidth samples of a window, copied into a
+// The last `live` < B * kWidth samples of a window, copied into a
 // zero-padded block.
-template <bool First, std::size_t S, std::size_t Inputs, std::size_t Hidden, std::size_t K>
+template <bool First, std::size_t B, std::size_t S, std::size_t Inputs, std::size_t Hidden, std::size_t K>
 void partial_block_step(const NarrowWeights<Inputs, Hidden>& w, const float* x, const float* y, std::size_t live,
                         LaneSums<Inputs, Hidden, K>& sums) {
-  float xb[K * kWidth * Inputs] = {}, yb[K * kWidth] = {};
+  float xb[B * kWidth * Inputs] = {}, yb[B * kWidth] = {};
   std::copy(x, x + live * Inputs, xb);
   std::copy(y, y + live, yb);
-  block_step<First, true, S>(w, xb, yb, live, sums);
+  block_step<First, true, B, S>(w, xb, yb, live, sums);
 }
 
 template <std::size_t Inputs, std::size_t Hidden>
@@ -291,25 +276,26 @@ void narrow_gradients(const ChunkWeights<float>& weights, const float* x, const 
   const NarrowWeights<Inputs, Hidden> w(weights);
   if (n <= kWidth) {  // a tiny data set (the article's): one register
     LaneSums<Inputs, Hidden, 1> lanes;
-    partial_block_step<true, 1>(w, x, y, n, lanes);
+    partial_block_step<true, 1, 1>(w, x, y, n, lanes);
     add_lane_sums(lanes, weights.hidden, sums);
     return;
   }
+  constexpr std::size_t kBlock = block_registers<Hidden>(), kStep = step_registers<Hidden>();
+  constexpr std::size_t kBlockSamples = kBlock * kWidth;
   for (std::size_t start = 0; start < n; start += kFlushSamples) {
     const std::size_t end = std::min(n, start + kFlushSamples);
-    constexpr std::size_t kBlock = block_lanes<Hidden>(), kStep = step_registers<Hidden>();
-    LaneSums<Inputs, Hidden, block_registers<Hidden>()> lanes;
+    LaneSums<Inputs, Hidden, kSumRegisters> lanes;
     std::size_t s = start;
-    if (s + kBlock <= end) {
-      block_step<true, false, kStep>(w, x + s * Inputs, y + s, kBlock, lanes);
-      for (s += kBlock; s + kBlock <= end; s += kBlock) {
-        block_step<false, false, kStep>(w, x + s * Inputs, y + s, kBlock, lanes);
+    if (s + kBlockSamples <= end) {
+      block_step<true, false, kBlock, kStep>(w, x + s * Inputs, y + s, kBlockSamples, lanes);
+      for (s += kBlockSamples; s + kBlockSamples <= end; s += kBlockSamples) {
+        block_step<false, false, kBlock, kStep>(w, x + s * Inputs, y + s, kBlockSamples, lanes);
       }
     }
     if (s == start) {
-      partial_block_step<true, kStep>(w, x + s * Inputs, y + s, end - s, lanes);
+      partial_block_step<true, kBlock, kStep>(w, x + s * Inputs, y + s, end - s, lanes);
     } else if (s < end) {
-      partial_block_step<false, kStep>(w, x + s * Inputs, y + s, end - s, lanes);
+      partial_block_step<false, kBlock, kStep>(w, x + s * Inputs, y + s, end - s, lanes);
     }
     add_lane_sums(lanes, weights.hidden, sums);
   }

@@ -60,13 +60,51 @@ BACKPROP_ALWAYS_INLINE F multiply_add(F a, F b, F c) {
   }
 }
 
+// x limited to [lo, hi]; NaN stays NaN. On x86 vectors one max and one
+// min: those instructions return their second operand when a comparison
+// fails, NaN included, so with x second they are exactly the selects below,
+// which GCC would otherwise compile as a compare and a blend each.
+template <class F>
+BACKPROP_ALWAYS_INLINE F clamp(F x, float lo, float hi) {
+  if constexpr (!std::is_same_v<F, float>) {
+#if defined(__AVX512F__)
+    // All lanes of the masked forms: the plain ones trip GCC 12's
+    // -Wuninitialized inside their header.
+    if constexpr (sizeof(F) == 64) {
+      const __m512 at_least_lo = _mm512_mask_max_ps(x, 0xFFFF, _mm512_set1_ps(lo), x);
+      return _mm512_mask_min_ps(x, 0xFFFF, _mm512_set1_ps(hi), at_least_lo);
+    }
+#endif
+#if defined(__AVX__)
+    if constexpr (sizeof(F) == 32) return _mm256_min_ps(_mm256_set1_ps(hi), _mm256_max_ps(_mm256_set1_ps(lo), x));
+#endif
+#if defined(__SSE__)
+    if constexpr (sizeof(F) == 16) return _mm_min_ps(_mm_set1_ps(hi), _mm_max_ps(_mm_set1_ps(lo), x));
+#endif
+  }
+  x = select(x < lo, splat<F>(lo), x);
+  return select(x > hi, splat<F>(hi), x);
+}
+
+// p · 2^n for an integral n in [-126, 127], given as a float n and as t,
+// whose low mantissa bits hold it (exp_polynomial's rounding trick). Both
+// forms round the exact product once, so they give the same bits: AVX-512's
+// scalef does it in one instruction, elsewhere 2^n is built from its bits.
+template <class F>
+BACKPROP_ALWAYS_INLINE F times_power_of_two(F p, [[maybe_unused]] F n, F t) {
+#if defined(__AVX512F__)
+  if constexpr (!std::is_same_v<F, float> && sizeof(F) == 64) return _mm512_mask_scalef_ps(p, 0xFFFF, p, n);
+#endif
+  const Ints<F> n_int = std::bit_cast<Ints<F>>(t) - 0x4B400000;
+  return p * std::bit_cast<F>((n_int + 127) << 23);
+}
+
 // exp(x) = 2^n · e^r with n = round(x / ln 2) and |r| <= ln2 / 2; e^r by a
-// degree-7 polynomial. Clamping keeps 2^n a normal float; NaN fails both
-// comparisons and stays NaN.
+// degree-7 polynomial. Clamping keeps 2^n a normal float; NaN passes the
+// clamp and stays NaN.
 template <class F>
 BACKPROP_ALWAYS_INLINE F exp_polynomial(F x) {
-  x = select(x < -87.0f, splat<F>(-87.0f), x);
-  x = select(x > 88.0f, splat<F>(88.0f), x);
+  x = clamp(x, -87.0f, 88.0f);
   // Adding 1.5 * 2^23 rounds x / ln 2 to the nearest integer, which then
   // sits in the low mantissa bits of t.
   const F t = multiply_add(x, splat<F>(1.44269504088896341f), splat<F>(12582912.0f));
@@ -80,8 +118,7 @@ BACKPROP_ALWAYS_INLINE F exp_polynomial(F x) {
   p = multiply_add(p, r, splat<F>(1.6666665459e-1f));
   p = multiply_add(p, r, splat<F>(5.0000001201e-1f));
   p = multiply_add(p, r * r, r) + 1.0f;
-  const Ints<F> n_int = std::bit_cast<Ints<F>>(t) - 0x4B400000;
-  return p * std::bit_cast<F>((n_int + 127) << 23);
+  return times_power_of_two(p, n, t);
 }
 
 // log(1 + u) for u in [0, 1]: Cephes' logf polynomial on f in [-0.293, 0.414],

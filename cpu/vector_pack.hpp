@@ -7,8 +7,19 @@
 //
 // Included inside a per-ISA anonymous namespace after vector_math.hpp, whose
 // templates (exp_polynomial, sigmoid, ...) then accept a Pack as their F:
-// select() and multiply_add() are overloaded below and found by
-// argument-dependent lookup.
+// select(), multiply_add(), clamp() and times_power_of_two() are
+// overloaded below and found by argument-dependent lookup.
+
+// The widest float vector this build's instruction set has, as a GCC vector
+// type: lane-wise arithmetic, written once for every width.
+#if defined(__AVX512F__)
+constexpr std::size_t kWidth = 16;
+#elif defined(__AVX__)
+constexpr std::size_t kWidth = 8;
+#else
+constexpr std::size_t kWidth = 4;
+#endif
+using Floats = float __attribute__((vector_size(kWidth * sizeof(float))));
 
 template <class V, std::size_t K>
 struct Pack {
@@ -69,5 +80,19 @@ template <class V, std::size_t K>
 BACKPROP_ALWAYS_INLINE Pack<V, K> multiply_add(const Pack<V, K>& a, const Pack<V, K>& b, const Pack<V, K>& c) {
   Pack<V, K> r;
   for (std::size_t k = 0; k < K; ++k) r.v[k] = multiply_add(a.v[k], b.v[k], c.v[k]);
+  return r;
+}
+
+template <class V, std::size_t K>
+BACKPROP_ALWAYS_INLINE Pack<V, K> clamp(const Pack<V, K>& x, float lo, float hi) {
+  Pack<V, K> r;
+  for (std::size_t k = 0; k < K; ++k) r.v[k] = clamp(x.v[k], lo, hi);
+  return r;
+}
+
+template <class V, std::size_t K>
+BACKPROP_ALWAYS_INLINE Pack<V, K> times_power_of_two(const Pack<V, K>& p, const Pack<V, K>& n, const Pack<V, K>& t) {
+  Pack<V, K> r;
+  for (std::size_t k = 0; k < K; ++k) r.v[k] = times_power_of_two(p.v[k], n.v[k], t.v[k]);
   return r;
 }

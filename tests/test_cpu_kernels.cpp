@@ -14,10 +14,21 @@
 #include "chunk_kernels.hpp"
 #include "golden_file.hpp"
 #include "numpy_random.hpp"
+#include "vector_math_on_isa.hpp"
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 namespace polynomial {
 #include "vector_math.hpp"
 }
+
+#define BACKPROP_CPU_ISA_BUILD(name, feature)                                                              \
+  namespace backprop::cpu::name {                                                                          \
+  backprop::testing::VectorMathLanes vector_math_on_lanes(const std::vector<float>& z, const std::vector<float>& y); \
+  }
+#include "cpu_isas.inc"
+#undef BACKPROP_CPU_ISA_BUILD
 
 namespace backprop {
 namespace {
@@ -60,6 +71,52 @@ TEST(VectorMath, SigmoidAndBceAgreeWithLibm) {
   EXPECT_TRUE(std::isnan(polynomial::sigmoid(std::numeric_limits<float>::quiet_NaN())));
   EXPECT_EQ(polynomial::sigmoid(0.5), 1.0 / (1.0 + std::exp(-0.5)));  // double is libm's
 }
+
+// Each build's vector forms against the scalar ones, bit for bit, where
+// their instructions differ most: at and past the exponential's clamps,
+// at infinities, NaN and signed zeros, and across the ordinary range.
+struct VectorMathBuild {
+  const char* name;
+  testing::VectorMathLanes (*run)(const std::vector<float>&, const std::vector<float>&);
+};
+const VectorMathBuild kVectorMathBuilds[] = {
+#define BACKPROP_CPU_ISA_BUILD(name, feature) {#name, cpu::name::vector_math_on_lanes},
+#include "cpu_isas.inc"
+#undef BACKPROP_CPU_ISA_BUILD
+};
+
+void PrintTo(const VectorMathBuild& build, std::ostream* os) { *os << build.name; }
+
+class VectorMathOnIsa : public ::testing::TestWithParam<VectorMathBuild> {};
+
+TEST_P(VectorMathOnIsa, GivesTheScalarBits) {
+  const VectorMathBuild build = GetParam();
+  const auto isas = cpu::runnable_isas();
+  if (std::find(isas.begin(), isas.end(), build.name) == isas.end()) {
+    GTEST_SKIP() << "this processor cannot run the " << build.name << " build";
+  }
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+  std::vector<float> z = {nan, -nan, inf, -inf, 0.0f, -0.0f, 1000.0f, -1000.0f, 87.0f, -87.0f, 88.0f, -88.0f,
+                          88.5f, -88.5f, 89.0f, -89.0f, 103.0f, -103.0f, 126.0f, -126.0f, 1e-40f, -1e-40f};
+  for (float v = -100.0f; v <= 100.0f; v += 0.37f) z.push_back(v);
+  while (z.size() % 64 != 0) z.push_back(0.125f * static_cast<float>(z.size() % 7));  // whole Packs on every build
+  std::vector<float> y(z.size());
+  for (std::size_t k = 0; k < y.size(); ++k) y[k] = static_cast<float>(k % 3) * 0.5f;
+
+  const testing::VectorMathLanes got = build.run(z, y);
+  auto same_bits = [](float a, float b) { return std::bit_cast<std::uint32_t>(a) == std::bit_cast<std::uint32_t>(b); };
+  for (std::size_t k = 0; k < z.size(); ++k) {
+    float p = 0;
+    const float loss = polynomial::sigmoid_and_bce(z[k], y[k], p);
+    EXPECT_PRED2(same_bits, got.exp[k], polynomial::exp_polynomial(z[k])) << "exp(" << z[k] << ")";
+    EXPECT_PRED2(same_bits, got.sigmoid[k], polynomial::sigmoid(z[k])) << "sigmoid(" << z[k] << ")";
+    EXPECT_PRED2(same_bits, got.probability[k], p) << "probability(" << z[k] << ")";
+    EXPECT_PRED2(same_bits, got.loss[k], loss) << "bce(" << z[k] << ", " << y[k] << ")";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(CpuBuilds, VectorMathOnIsa, ::testing::ValuesIn(kVectorMathBuilds),
+                         [](const auto& info) { return std::string(info.param.name); });
 
 // Every instruction-set build gives the same bits as the generic one, for a
 // shape on the general chunk kernels (2-40-1) and three on the fused narrow
