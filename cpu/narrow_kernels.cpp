@@ -34,14 +34,15 @@ namespace {
 
 // Each quantity's partial sums have kSumLanes lanes, whatever kWidth:
 // sample s of a window adds its term to lane s mod 16, in sample order. One
-// AVX-512 register per quantity (two AVX2 ones, four SSE ones), so the sums
-// of a step are loaded and stored once per register of the sums, not once
-// per register of samples: at 2-4-1 there are 18 quantities, and the stores
-// were what the step waited on. A step computes step_registers<Hidden>()
-// registers of samples side by side; a block is a whole number of both. A
-// data set of at most kWidth samples runs as one register instead, its
-// lanes past kWidth being zeros that the fold would add anyway. The order of
-// every sum depends on n alone, so every ISA build gives the same bits.
+// AVX-512 register per quantity (two AVX2 ones, four SSE ones), so a step
+// loads and stores each sum once, not once per register of samples (at
+// 2-4-1, 18 quantities: with a sum register per register of samples the
+// step stored twice as many vectors and took a quarter longer). A step
+// computes step_registers<Hidden>() registers of samples side by side; a
+// block is a whole number of both. A data set of at most kWidth samples
+// runs as one register instead, its lanes past kWidth being zeros that the
+// fold would add anyway. The order of every sum depends on n alone, so
+// every ISA build gives the same bits.
 constexpr std::size_t kSumLanes = 16;
 constexpr std::size_t kSumRegisters = kSumLanes / kWidth;
 constexpr std::size_t kFlushSamples = 1024;  // 64 terms per lane before they go to double
@@ -52,14 +53,6 @@ constexpr std::size_t kFlushSamples = 1024;  // 64 terms per lane before they go
 // registers spill. The generic build's speed is its fmaf calls', and
 // eight registers at once take the compiler minutes and gigabytes there:
 // two. The step changes no bit of the result.
-// The steps of a block are unrolled where it pays, so that the lane sums
-// are addressed by constants (AVX2 takes two steps a block: a loop costs it
-// 40%); not in the generic build, which would take minutes to compile.
-#if defined(__AVX__)
-#define BACKPROP_UNROLL_STEPS _Pragma("GCC unroll 16")
-#else
-#define BACKPROP_UNROLL_STEPS
-#endif
 template <std::size_t Hidden>
 constexpr std::size_t step_registers() {
 #if defined(__AVX512F__)
@@ -116,17 +109,23 @@ BACKPROP_ALWAYS_INLINE void load_inputs(const float* x, Lanes<K> (&rows)[Inputs]
 }
 
 // The weights as fixed-size arrays, padded with zero-weight hidden units.
+// The hidden layer's are stored times -log2(e), rounded once from double,
+// so that X W1 + b1 comes out as y = -z log2(e) and σ(z) = 1 / (1 + 2^y)
+// needs no multiply to reduce its argument (exp2_polynomial). This rounds
+// each weight once more, about as much as computing z rounds it.
 template <std::size_t Inputs, std::size_t Hidden>
 struct NarrowWeights {
-  float W1[Inputs][Hidden] = {};
-  float b1[Hidden] = {};
+  float W1[Inputs][Hidden] = {};  // times -log2(e)
+  float b1[Hidden] = {};          // times -log2(e)
   float W2[Hidden] = {};
   float b2 = 0;
 
+  static float to_base2(float weight) { return static_cast<float>(weight * -1.4426950408889634); }
+
   explicit NarrowWeights(const ChunkWeights<float>& w) {
     for (std::size_t j = 0; j < w.hidden; ++j) {
-      for (std::size_t i = 0; i < Inputs; ++i) W1[i][j] = w.W1[i * w.hidden + j];
-      b1[j] = w.b1[j];
+      for (std::size_t i = 0; i < Inputs; ++i) W1[i][j] = to_base2(w.W1[i * w.hidden + j]);
+      b1[j] = to_base2(w.b1[j]);
       W2[j] = w.W2[j];
     }
     b2 = w.b2[0];
@@ -183,16 +182,19 @@ double fold(const Lanes<K>& sums) {
   return lane[0];
 }
 
-// Folds each quantity and adds it to sums, true hidden units only.
+// Folds each quantity and adds it to sums, true hidden units only. The
+// hidden layer's lanes hold sums of dZ2 ⊙ A1 ⊙ (1 - A1) terms: W2's factor
+// is the same for every sample, so it multiplies the window's sum, in
+// double, instead of every term.
 template <std::size_t Inputs, std::size_t Hidden, std::size_t K>
-void add_lane_sums(const LaneSums<Inputs, Hidden, K>& lanes, std::size_t hidden, double* sums) {
+void add_lane_sums(const LaneSums<Inputs, Hidden, K>& lanes, const float* w2, std::size_t hidden, double* sums) {
   const GradientLayout at{Inputs, hidden, 1};
   sums[at.loss()] += fold(lanes.loss);
   sums[at.db2()] += fold(lanes.db2);
   for (std::size_t j = 0; j < hidden; ++j) {
     sums[at.dW2() + j] += fold(lanes.dW2[j]);
-    sums[at.db1() + j] += fold(lanes.db1[j]);
-    for (std::size_t i = 0; i < Inputs; ++i) sums[at.dW1() + i * hidden + j] += fold(lanes.dW1[i][j]);
+    sums[at.db1() + j] += w2[j] * fold(lanes.db1[j]);
+    for (std::size_t i = 0; i < Inputs; ++i) sums[at.dW1() + i * hidden + j] += w2[j] * fold(lanes.dW1[i][j]);
   }
 }
 
@@ -208,14 +210,14 @@ BACKPROP_ALWAYS_INLINE void step(const NarrowWeights<Inputs, Hidden>& w, const f
   using Block = Lanes<S>;
   Block xt[Inputs];
   load_inputs<Inputs>(x, xt);
-  // A1 = σ(X W1 + b1)
+  // A1 = σ(X W1 + b1), from y = -(X W1 + b1) log2(e)
   Block a1[Hidden];
 #pragma GCC unroll 8
   for (std::size_t j = 0; j < Hidden; ++j) {
-    Block z = splat<Block>(w.b1[j]);
+    Block y = splat<Block>(w.b1[j]);
 #pragma GCC unroll 8
-    for (std::size_t i = 0; i < Inputs; ++i) z = multiply_add(xt[i], splat<Block>(w.W1[i][j]), z);
-    a1[j] = sigmoid(z);
+    for (std::size_t i = 0; i < Inputs; ++i) y = multiply_add(xt[i], splat<Block>(w.W1[i][j]), y);
+    a1[j] = sigmoid_of_base2(y);
   }
   // Z2 = A1 W2 + b2;  loss = bce(Z2, y);  dZ2 = σ(Z2) - y
   Block z2 = splat<Block>(w.b2);
@@ -234,14 +236,15 @@ BACKPROP_ALWAYS_INLINE void step(const NarrowWeights<Inputs, Hidden>& w, const f
   }
   add_term<First>(sums.loss, at, loss);
   add_term<First>(sums.db2, at, dz2);
-  // dW2 = A1ᵀ dZ2;  dZ1 = (dZ2 W2ᵀ) ⊙ A1 ⊙ (1 - A1);  db1 = Σ dZ1;  dW1 = Xᵀ dZ1
+  // dW2 = A1ᵀ dZ2;  dZ1 = (dZ2 W2ᵀ) ⊙ A1 ⊙ (1 - A1);  db1 = Σ dZ1;  dW1 = Xᵀ dZ1,
+  // with W2's factor left to add_lane_sums
 #pragma GCC unroll 8
   for (std::size_t j = 0; j < Hidden; ++j) {
     add_product<First>(sums.dW2[j], at, a1[j], dz2);
-    const Block dz1 = dz2 * w.W2[j] * (a1[j] * (1.0f - a1[j]));
-    add_term<First>(sums.db1[j], at, dz1);
+    const Block dz1_over_w2 = dz2 * (a1[j] * (1.0f - a1[j]));
+    add_term<First>(sums.db1[j], at, dz1_over_w2);
 #pragma GCC unroll 8
-    for (std::size_t i = 0; i < Inputs; ++i) add_product<First>(sums.dW1[i][j], at, xt[i], dz1);
+    for (std::size_t i = 0; i < Inputs; ++i) add_product<First>(sums.dW1[i][j], at, xt[i], dz1_over_w2);
   }
 }
 
@@ -251,7 +254,6 @@ template <bool First, bool Partial, std::size_t B, std::size_t S, std::size_t In
           std::size_t K>
 BACKPROP_ALWAYS_INLINE void block_step(const NarrowWeights<Inputs, Hidden>& w, const float* x, const float* y,
                                        std::size_t live, LaneSums<Inputs, Hidden, K>& sums) {
-  BACKPROP_UNROLL_STEPS
   for (std::size_t at = 0; at < B; at += S) {
     const std::size_t first = at * kWidth;
     const std::size_t step_live = live > first ? std::min(live - first, S * kWidth) : 0;
@@ -277,7 +279,7 @@ void narrow_gradients(const ChunkWeights<float>& weights, const float* x, const 
   if (n <= kWidth) {  // a tiny data set (the article's): one register
     LaneSums<Inputs, Hidden, 1> lanes;
     partial_block_step<true, 1, 1>(w, x, y, n, lanes);
-    add_lane_sums(lanes, weights.hidden, sums);
+    add_lane_sums(lanes, w.W2, weights.hidden, sums);
     return;
   }
   constexpr std::size_t kBlock = block_registers<Hidden>(), kStep = step_registers<Hidden>();
@@ -297,7 +299,7 @@ void narrow_gradients(const ChunkWeights<float>& weights, const float* x, const 
     } else if (s < end) {
       partial_block_step<false, kBlock, kStep>(w, x + s * Inputs, y + s, end - s, lanes);
     }
-    add_lane_sums(lanes, weights.hidden, sums);
+    add_lane_sums(lanes, w.W2, weights.hidden, sums);
   }
 }
 

@@ -121,6 +121,26 @@ BACKPROP_ALWAYS_INLINE F exp_polynomial(F x) {
   return times_power_of_two(p, n, t);
 }
 
+// 2^y = 2^n · 2^f with n = round(y) and f = y - n in [-1/2, 1/2], exact;
+// 2^f by a degree-6 polynomial (Cephes' exp2f), within 1.3 · 2^-24 over
+// the range. Unlike exp_polynomial, the range reduction has no multiply:
+// 5 multiplying operations fewer, on the unit that bounds the narrow kernel.
+template <class F>
+BACKPROP_ALWAYS_INLINE F exp2_polynomial(F y) {
+  y = clamp(y, -126.0f, 127.0f);
+  const F t = y + 12582912.0f;  // rounds y to an integer, as in exp_polynomial
+  const F n = t - 12582912.0f;
+  const F f = y - n;
+  F p = splat<F>(1.535336188319500e-4f);
+  p = multiply_add(p, f, splat<F>(1.339887440266574e-3f));
+  p = multiply_add(p, f, splat<F>(9.618437357674640e-3f));
+  p = multiply_add(p, f, splat<F>(5.550332471162809e-2f));
+  p = multiply_add(p, f, splat<F>(2.402264791363012e-1f));
+  p = multiply_add(p, f, splat<F>(6.931472028550421e-1f));
+  p = multiply_add(p, f, splat<F>(1.0f));
+  return times_power_of_two(p, n, t);
+}
+
 // log(1 + u) for u in [0, 1]: Cephes' logf polynomial on f in [-0.293, 0.414],
 // with f = u itself below sqrt(2) - 1 (no rounding of 1 + u), else
 // log1p(u) = ln 2 + log(1 + (u - 1) / 2), where u - 1 is exact.
@@ -145,6 +165,11 @@ BACKPROP_ALWAYS_INLINE F log1p_unit_polynomial(F u) {
 template <class F>
 BACKPROP_ALWAYS_INLINE F sigmoid(F z) { return 1.0f / (1.0f + exp_polynomial(-z)); }
 inline double sigmoid(double z) { return 1.0 / (1.0 + std::exp(-z)); }
+
+// σ(z) given y = -z · log2(e): 1 / (1 + 2^y). For callers that can fold
+// the factor into the weights that produce z.
+template <class F>
+BACKPROP_ALWAYS_INLINE F sigmoid_of_base2(F y) { return 1.0f / (1.0f + exp2_polynomial(y)); }
 
 // bce(z, y) = softplus(z) - y z, softplus(z) = max(z, 0) + log1p(e^-|z|).
 template <class F>

@@ -33,7 +33,7 @@ namespace polynomial {
 namespace backprop {
 namespace {
 
-// Measured worst case over the sweep below: 8.2e-8 (exp), 1.1e-7 (log1p).
+// Measured worst case over the sweeps below: 8.2e-8 (exp), 7.5e-8 (exp2), 1.1e-7 (log1p).
 constexpr double kMaxRelativeError = 3e-7;  // 2.5 ulp of float
 
 TEST(VectorMath, ExpPolynomialIsWithinTwoUlp) {
@@ -47,6 +47,27 @@ TEST(VectorMath, ExpPolynomialIsWithinTwoUlp) {
   EXPECT_TRUE(std::isnan(polynomial::exp_polynomial(std::numeric_limits<float>::quiet_NaN())));
   EXPECT_GT(polynomial::exp_polynomial(-1000.0f), 0.0f);  // clamped, not 0 or NaN
   EXPECT_TRUE(std::isfinite(polynomial::exp_polynomial(1000.0f)));
+}
+
+TEST(VectorMath, Exp2PolynomialIsWithinTwoUlp) {
+  double worst = 0;
+  for (float y = -125.9f; y <= 126.9f; y += 0.00731f) {
+    const double want = std::exp2(static_cast<double>(y));
+    worst = std::max(worst, std::fabs(polynomial::exp2_polynomial(y) - want) / want);
+  }
+  EXPECT_LT(worst, kMaxRelativeError);
+  EXPECT_EQ(polynomial::exp2_polynomial(0.0f), 1.0f);
+  EXPECT_EQ(polynomial::exp2_polynomial(-3.0f), 0.125f);  // whole powers are exact
+  EXPECT_TRUE(std::isnan(polynomial::exp2_polynomial(std::numeric_limits<float>::quiet_NaN())));
+  EXPECT_GT(polynomial::exp2_polynomial(-1000.0f), 0.0f);  // clamped, not 0 or NaN
+  EXPECT_TRUE(std::isfinite(polynomial::exp2_polynomial(1000.0f)));
+  // σ from base 2: the argument -z log2(e) rounded once more, so a little
+  // looser than sigmoid itself.
+  for (float z = -30.0f; z <= 30.0f; z += 0.25f) {
+    const double want = 1.0 / (1.0 + std::exp(-static_cast<double>(z)));
+    const float y = static_cast<float>(z * -1.4426950408889634);
+    EXPECT_NEAR(polynomial::sigmoid_of_base2(y), want, 2e-6 * want) << z;
+  }
 }
 
 TEST(VectorMath, Log1pPolynomialIsWithinTwoUlp) {
@@ -97,8 +118,9 @@ TEST_P(VectorMathOnIsa, GivesTheScalarBits) {
   }
   const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
   std::vector<float> z = {nan, -nan, inf, -inf, 0.0f, -0.0f, 1000.0f, -1000.0f, 87.0f, -87.0f, 88.0f, -88.0f,
-                          88.5f, -88.5f, 89.0f, -89.0f, 103.0f, -103.0f, 126.0f, -126.0f, 1e-40f, -1e-40f};
-  for (float v = -100.0f; v <= 100.0f; v += 0.37f) z.push_back(v);
+                          88.5f, -88.5f, 89.0f, -89.0f, 103.0f, -103.0f, 126.0f, -126.0f, 126.5f, -126.5f,
+                          127.0f, -127.0f, 128.0f, -128.0f, 1e-40f, -1e-40f};
+  for (float v = -130.0f; v <= 130.0f; v += 0.37f) z.push_back(v);
   while (z.size() % 64 != 0) z.push_back(0.125f * static_cast<float>(z.size() % 7));  // whole Packs on every build
   std::vector<float> y(z.size());
   for (std::size_t k = 0; k < y.size(); ++k) y[k] = static_cast<float>(k % 3) * 0.5f;
@@ -109,7 +131,9 @@ TEST_P(VectorMathOnIsa, GivesTheScalarBits) {
     float p = 0;
     const float loss = polynomial::sigmoid_and_bce(z[k], y[k], p);
     EXPECT_PRED2(same_bits, got.exp[k], polynomial::exp_polynomial(z[k])) << "exp(" << z[k] << ")";
+    EXPECT_PRED2(same_bits, got.exp2[k], polynomial::exp2_polynomial(z[k])) << "exp2(" << z[k] << ")";
     EXPECT_PRED2(same_bits, got.sigmoid[k], polynomial::sigmoid(z[k])) << "sigmoid(" << z[k] << ")";
+    EXPECT_PRED2(same_bits, got.sigmoid_of_base2[k], polynomial::sigmoid_of_base2(z[k])) << "σ2(" << z[k] << ")";
     EXPECT_PRED2(same_bits, got.probability[k], p) << "probability(" << z[k] << ")";
     EXPECT_PRED2(same_bits, got.loss[k], loss) << "bce(" << z[k] << ", " << y[k] << ")";
   }

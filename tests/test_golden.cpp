@@ -16,10 +16,11 @@ using testing::GoldenFile;
 // f64 follows NumPy to rounding, which the saddle plateau amplifies.
 // Measured worst case over the five cases: 9.3e-14 (article).
 constexpr double kLossAtolF64 = 1e-9;
-// f32 against NumPy's f64: measured worst case 1.7e-5 (xor1001_h16; 8.2e-6
-// on the article). The escape from the plateau near epoch 8500 amplifies any
-// rounding difference, so this is kept at the article's f32/f64 gap (~2e-4)
-// with room to spare.
+// f32 against NumPy's f64: measured worst case 2.5e-4 (the article, at its
+// escape from the saddle plateau near epoch 8460, which amplifies any
+// rounding difference; 3.6e-7 before epoch 8000), at most 1e-5 for the
+// other cases. The bound is kept at the article's f32/f64 gap (~2e-4) with
+// room to spare.
 constexpr double kLossAtolF32 = 2e-3;
 constexpr double kParamAtolF64 = 1e-8;
 

@@ -25,14 +25,17 @@ namespace {
 testing::VectorMathLanes vector_math_on_lanes(const std::vector<float>& z, const std::vector<float>& y) {
   using Two = Pack<Floats, 2>;
   testing::VectorMathLanes out;
-  for (auto* lanes : {&out.exp, &out.sigmoid, &out.probability, &out.loss}) lanes->resize(z.size());
+  for (auto* lanes : {&out.exp, &out.exp2, &out.sigmoid, &out.sigmoid_of_base2, &out.probability, &out.loss}) lanes->resize(z.size());
   for (std::size_t at = 0; at + sizeof(Two) / sizeof(float) <= z.size(); at += sizeof(Two) / sizeof(float)) {
     Two zs, ys, p;
     std::memcpy(&zs, z.data() + at, sizeof zs);
     std::memcpy(&ys, y.data() + at, sizeof ys);
-    const Two e = exp_polynomial(zs), s = sigmoid(zs), loss = sigmoid_and_bce(zs, ys, p);
+    const Two e = exp_polynomial(zs), e2 = exp2_polynomial(zs), s = sigmoid(zs), s2 = sigmoid_of_base2(zs);
+    const Two loss = sigmoid_and_bce(zs, ys, p);
     std::memcpy(out.exp.data() + at, &e, sizeof e);
+    std::memcpy(out.exp2.data() + at, &e2, sizeof e2);
     std::memcpy(out.sigmoid.data() + at, &s, sizeof s);
+    std::memcpy(out.sigmoid_of_base2.data() + at, &s2, sizeof s2);
     std::memcpy(out.probability.data() + at, &p, sizeof p);
     std::memcpy(out.loss.data() + at, &loss, sizeof loss);
   }

@@ -7,7 +7,7 @@
 namespace backprop::testing {
 
 struct VectorMathLanes {
-  std::vector<float> exp, sigmoid, probability, loss;
+  std::vector<float> exp, exp2, sigmoid, sigmoid_of_base2, probability, loss;
 };
 
 }  // namespace backprop::testing
