@@ -10,6 +10,13 @@ BATCH_LOG2 = [2, 10, 14, 18, 20, 22, 24, 26]
 BYTES_PER_SAMPLE = 12  # two float inputs and one float target
 
 
+def add_grid_arguments(parser):
+    """--hidden and --batch-log2 pick part of the grid (default: all of it),
+    e.g. for repeated head-to-head runs of one configuration."""
+    parser.add_argument("--hidden", type=int, nargs="+", default=HIDDEN)
+    parser.add_argument("--batch-log2", type=int, nargs="+", default=BATCH_LOG2)
+
+
 def xor_arrays(np, samples, dtype):
     X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=dtype)
     y = np.array([[0], [1], [1], [0]], dtype=dtype)

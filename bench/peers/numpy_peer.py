@@ -3,14 +3,15 @@
 float64: one full training step per iteration, over the same grid as
 backprop_bench. Writes Google Benchmark-style JSON.
 
-usage: numpy_peer.py OUT.json [--max-work N]   (skips N x hidden above max-work)
+usage: numpy_peer.py OUT.json [--max-work N] [--hidden H ...] [--batch-log2 B ...]
+(skips N x hidden above max-work)
 """
 import argparse
 import sys
 
 import numpy as np
 
-from common import BATCH_LOG2, HIDDEN, entry, skipped, time_steps, write, xor_arrays
+from common import add_grid_arguments, entry, skipped, time_steps, write, xor_arrays
 
 
 def sigmoid(z):
@@ -50,12 +51,13 @@ def main():
     parser.add_argument("--max-work", type=float, default=2.0 ** 28,
                         help="skip configurations with batch x hidden above this")
     parser.add_argument("--min-seconds", type=float, default=0.5)
+    add_grid_arguments(parser)
     args = parser.parse_args()
     results = []
     for dtype, tag in [(np.float32, "numpy-f32"), (np.float64, "numpy-f64")]:
         rng = np.random.RandomState(1)
-        for hidden in HIDDEN:
-            for log2 in BATCH_LOG2:
+        for hidden in args.hidden:
+            for log2 in args.batch_log2:
                 batch = 1 << log2
                 name = "Step/%s/h%d/%d" % (tag, hidden, batch)
                 if batch * hidden > args.max_work:

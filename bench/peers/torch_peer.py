@@ -4,14 +4,14 @@ training step per iteration over the same grid as backprop_bench, on the CPU
 and, where a GPU exists, CUDA in eager mode and with torch.compile. Writes
 Google Benchmark-style JSON.
 
-usage: torch_peer.py OUT.json [--max-work N]
+usage: torch_peer.py OUT.json [--max-work N] [--variants ...] [--hidden H ...] [--batch-log2 B ...]
 """
 import argparse
 import sys
 
 import torch
 
-from common import BATCH_LOG2, HIDDEN, entry, skipped, time_steps, write
+from common import add_grid_arguments, entry, skipped, time_steps, write
 
 
 def make_model(hidden, device):
@@ -46,6 +46,7 @@ def main():
     parser.add_argument("out")
     parser.add_argument("--max-work", type=float, default=2.0 ** 28)
     parser.add_argument("--min-seconds", type=float, default=0.5)
+    add_grid_arguments(parser)
     parser.add_argument("--variants", nargs="*", help="a subset of torch-cpu, torch-cuda, torch-cuda-compile")
     args = parser.parse_args()
     variants = [("torch-cpu", "cpu", False)]
@@ -57,8 +58,8 @@ def main():
     for tag, device, compiled in variants:
         sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
         limit = args.max_work if device == "cpu" else 2.0 ** 36
-        for hidden in HIDDEN:
-            for log2 in BATCH_LOG2:
+        for hidden in args.hidden:
+            for log2 in args.batch_log2:
                 batch = 1 << log2
                 name = "Step/%s/h%d/%d" % (tag, hidden, batch)
                 if batch * hidden > limit:
