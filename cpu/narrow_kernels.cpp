@@ -187,14 +187,15 @@ double fold(const Lanes<K>& sums) {
 // is the same for every sample, so it multiplies the window's sum, in
 // double, instead of every term.
 template <std::size_t Inputs, std::size_t Hidden, std::size_t K>
-void add_lane_sums(const LaneSums<Inputs, Hidden, K>& lanes, const float* w2, std::size_t hidden, double* sums) {
+void add_lane_sums(const LaneSums<Inputs, Hidden, K>& lanes, const NarrowWeights<Inputs, Hidden>& w,
+                   std::size_t hidden, double* sums) {
   const GradientLayout at{Inputs, hidden, 1};
   sums[at.loss()] += fold(lanes.loss);
   sums[at.db2()] += fold(lanes.db2);
   for (std::size_t j = 0; j < hidden; ++j) {
     sums[at.dW2() + j] += fold(lanes.dW2[j]);
-    sums[at.db1() + j] += w2[j] * fold(lanes.db1[j]);
-    for (std::size_t i = 0; i < Inputs; ++i) sums[at.dW1() + i * hidden + j] += w2[j] * fold(lanes.dW1[i][j]);
+    sums[at.db1() + j] += w.W2[j] * fold(lanes.db1[j]);
+    for (std::size_t i = 0; i < Inputs; ++i) sums[at.dW1() + i * hidden + j] += w.W2[j] * fold(lanes.dW1[i][j]);
   }
 }
 
@@ -279,7 +280,7 @@ void narrow_gradients(const ChunkWeights<float>& weights, const float* x, const 
   if (n <= kWidth) {  // a tiny data set (the article's): one register
     LaneSums<Inputs, Hidden, 1> lanes;
     partial_block_step<true, 1, 1>(w, x, y, n, lanes);
-    add_lane_sums(lanes, w.W2, weights.hidden, sums);
+    add_lane_sums(lanes, w, weights.hidden, sums);
     return;
   }
   constexpr std::size_t kBlock = block_registers<Hidden>(), kStep = step_registers<Hidden>();
@@ -299,7 +300,7 @@ void narrow_gradients(const ChunkWeights<float>& weights, const float* x, const 
     } else if (s < end) {
       partial_block_step<false, kBlock, kStep>(w, x + s * Inputs, y + s, end - s, lanes);
     }
-    add_lane_sums(lanes, w.W2, weights.hidden, sums);
+    add_lane_sums(lanes, w, weights.hidden, sums);
   }
 }
 

@@ -6,8 +6,9 @@
 namespace backprop::cuda {
 namespace {
 
+// The parameters (always double on the host) in the session's precision.
 template <class T>
-std::vector<T> narrow(const std::vector<double>& v) {
+std::vector<T> in_precision(const std::vector<double>& v) {
   return std::vector<T>(v.begin(), v.end());
 }
 
@@ -32,10 +33,10 @@ CudaSession<T>::CudaSession(const Dataset& data, const Parameters& params)
     stream_.synchronize();  // staging dies here
   }
   y_.upload(data.targets, stream());
-  W1_.upload(narrow<T>(params.W1), stream());
-  b1_.upload(narrow<T>(params.b1), stream());
-  W2_.upload(narrow<T>(params.W2), stream());
-  b2_.upload(narrow<T>(params.b2), stream());
+  W1_.upload(in_precision<T>(params.W1), stream());
+  b1_.upload(in_precision<T>(params.b1), stream());
+  W2_.upload(in_precision<T>(params.W2), stream());
+  b2_.upload(in_precision<T>(params.b2), stream());
   stream_.synchronize();
 }
 
