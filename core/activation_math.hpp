@@ -26,6 +26,48 @@ BACKPROP_HOST_DEVICE T sigmoid(T z) {
   return T(1) / (T(1) + exponential(-z));
 }
 
+// -log2(e). A layer whose weights are stored times this computes
+// y = -z log2(e) instead of z, and σ(z) = 1 / (1 + 2^y): 2^y needs no
+// multiply to reduce its argument, where e^-z needs one.
+constexpr double kMinusLog2e = -1.4426950408889634;
+
+// 2^y. On the GPU, float: the hardware's exp2 (ex2.approx, the core of
+// exp2f and as accurate, 2 ulp) with subnormal results flushed to zero, for
+// callers that add 1 to it, which rounds them away anyway.
+BACKPROP_HOST_DEVICE float exponential2_flush_to_zero(float y) {
+#if defined(__CUDA_ARCH__)
+  float result;
+  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(result) : "f"(y));
+  return result;
+#else
+  return exp2f(y);
+#endif
+}
+
+// 1 / d for 1 <= d <= 2^126 or NaN: correctly rounded. On the GPU, float:
+// the hardware's reciprocal and one Newton step, which is what CUDA's
+// correctly rounded reciprocal computes for such d, without its test for
+// a d out of that range (a subnormal or huge one) and the slow path.
+BACKPROP_HOST_DEVICE float reciprocal_of_normal(float d) {
+#if defined(__CUDA_ARCH__)
+  float r;
+  asm("rcp.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(d));
+  return fmaf(r, fmaf(-d, r, 1.0f), r);
+#else
+  return 1.0f / d;
+#endif
+}
+BACKPROP_HOST_DEVICE double reciprocal_of_normal(double d) { return 1.0 / d; }
+
+// σ(z) given y = -z log2(e) (see kMinusLog2e): 1 / (1 + 2^y). y is
+// limited to 126 (NaN passes), so 1 + 2^y stays in reciprocal_of_normal's
+// range; σ there is at most 2^-126 either way.
+BACKPROP_HOST_DEVICE float sigmoid_of_base2(float y) {
+  y = y > 126.0f ? 126.0f : y;
+  return reciprocal_of_normal(1.0f + exponential2_flush_to_zero(y));
+}
+BACKPROP_HOST_DEVICE double sigmoid_of_base2(double y) { return 1.0 / (1.0 + exp2(y)); }
+
 // σ'(z) written with the activation a = σ(z): a (1 - a).
 template <class T>
 BACKPROP_HOST_DEVICE T sigmoid_derivative(T a) {
@@ -47,6 +89,19 @@ BACKPROP_HOST_DEVICE T softplus(T z) {
 template <class T>
 BACKPROP_HOST_DEVICE T bce_from_logit(T z, T y) {
   return softplus(z) - y * z;
+}
+
+// p = σ(z) and bce(z, y) from one exponential: with e = e^-|z|,
+// σ(z) = 1 / (1 + e) for z >= 0 and e / (1 + e) below, and
+// bce(z, y) = max(z, 0) + log1p(e) - y z. NaN in z gives NaN in both.
+template <class T>
+BACKPROP_HOST_DEVICE T sigmoid_and_bce(T z, T y, T& p) {
+  const T positive = z > T(0) ? z : T(0);
+  const T magnitude = z > T(0) ? z : -z;
+  const T e = exponential(-magnitude);
+  const T r = reciprocal_of_normal(T(1) + e);  // 1 + e in [1, 2]
+  p = z >= T(0) ? r : e * r;
+  return positive + log_one_plus(e) - y * z;
 }
 
 // d bce / dz = σ(z) - y, written with p = σ(z).

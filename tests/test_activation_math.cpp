@@ -25,6 +25,62 @@ TEST(ActivationMath, SigmoidValuesAndSaturation) {
   EXPECT_FALSE(std::isnan(sigmoid(-std::numeric_limits<float>::max())));
 }
 
+// The distance from a to b in units of b's last place (float).
+double float_ulps(float a, double b) {
+  const double ulp = std::ldexp(1.0, std::ilogb(static_cast<float>(b)) - 23);
+  return std::fabs(a - b) / ulp;
+}
+
+TEST(ActivationMath, SigmoidOfBase2IsSigmoidOfItsArgument) {
+  double worst = 0;
+  for (double z = -30; z <= 30; z += 0.01) {
+    const float y = static_cast<float>(z * kMinusLog2e);
+    // The exact σ of the rounded argument: 1 / (1 + 2^y).
+    const double want = 1 / (1 + std::exp2(static_cast<double>(y)));
+    worst = std::max(worst, float_ulps(sigmoid_of_base2(y), want));
+    EXPECT_NEAR(sigmoid_of_base2(static_cast<double>(y)), want, 2e-16 * want) << z;
+  }
+  EXPECT_LE(worst, 2.0);
+}
+
+TEST(ActivationMath, SigmoidOfBase2SaturatesWithoutNaN) {
+  const float inf = std::numeric_limits<float>::infinity();
+  EXPECT_EQ(sigmoid_of_base2(0.0f), 0.5f);
+  EXPECT_EQ(sigmoid_of_base2(-200.0f), 1.0f);
+  EXPECT_EQ(sigmoid_of_base2(-inf), 1.0f);
+  // Past y = 126 the denominator is held at 1 + 2^126, so σ stays 2^-126 (a
+  // normal float) instead of a subnormal or zero.
+  EXPECT_EQ(sigmoid_of_base2(127.5f), std::ldexp(1.0f, -126));
+  EXPECT_EQ(sigmoid_of_base2(inf), std::ldexp(1.0f, -126));
+  EXPECT_TRUE(std::isnan(sigmoid_of_base2(std::numeric_limits<float>::quiet_NaN())));
+  EXPECT_EQ(sigmoid_of_base2(-inf * 1.0), 1.0);
+  EXPECT_EQ(sigmoid_of_base2(2000.0), 0.0);
+}
+
+TEST(ActivationMath, SigmoidAndBceShareOneExponential) {
+  for (double z = -40; z <= 40; z += 0.037) {
+    for (double y : {0.0, 0.3, 1.0}) {
+      double p = -1;
+      const double loss = sigmoid_and_bce(z, y, p);
+      EXPECT_NEAR(p, sigmoid(z), 4e-16 * sigmoid(z)) << z;
+      EXPECT_NEAR(loss, bce_from_logit(z, y), 1e-15 * (1 + std::fabs(loss))) << z << " " << y;
+      float pf = -1;
+      const float lossf = sigmoid_and_bce(static_cast<float>(z), static_cast<float>(y), pf);
+      const double zf = static_cast<float>(z);
+      EXPECT_LE(float_ulps(pf, sigmoid(zf)), 2.0) << z;
+      EXPECT_NEAR(lossf, bce_from_logit(zf, static_cast<double>(static_cast<float>(y))),
+                  2e-7 * (1 + std::fabs(zf)))
+          << z << " " << y;
+    }
+  }
+  float p = 0;
+  EXPECT_TRUE(std::isnan(sigmoid_and_bce(std::numeric_limits<float>::quiet_NaN(), 1.0f, p)));
+  EXPECT_TRUE(std::isnan(p));
+  EXPECT_EQ(sigmoid_and_bce(-200.0f, 0.0f, p), 0.0f);
+  EXPECT_EQ(p, 0.0f);
+  EXPECT_NEAR(sigmoid_and_bce(-200.0f, 1.0f, p), 200.0f, 1e-4f);
+}
+
 TEST(ActivationMath, SigmoidDerivativeMatchesFiniteDifference) {
   for (double z : {-3.0, -0.5, 0.0, 1.25, 4.0}) {
     const double h = 1e-6;
