@@ -45,8 +45,9 @@ __global__ void bce_sigmoid_backward_kernel(T* z2, const float* y, const T* b2, 
       const std::size_t at = r * outputs + o;
       const T z = z2[at] + bias;
       const T target = static_cast<T>(y[at]);
-      loss += math::bce_from_logit(z, target);
-      const T dz = math::bce_sigmoid_gradient(math::sigmoid(z), target) * inv_samples;
+      T p;
+      loss += math::sigmoid_and_bce(z, target, p);
+      const T dz = math::bce_sigmoid_gradient(p, target) * inv_samples;
       z2[at] = dz;
       db2 += dz;
     }

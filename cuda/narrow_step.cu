@@ -1,3 +1,5 @@
+#include <type_traits>
+
 #include "activation_math.hpp"
 #include "cuda_check.cuh"
 #include "narrow_step.cuh"
@@ -5,46 +7,42 @@
 namespace backprop::cuda {
 namespace {
 
-// The weights of a narrow network in registers, and its forward pass for
-// one sample. The loops run to compile-time bounds (kIn >= inputs,
-// kHidden >= hidden) and skip the units past the shape, so every array
-// index is a constant after unrolling and the arrays stay in registers.
+// The weights of a narrow network in registers, padded to the layout's
+// kHidden with zero-weight units, and its forward pass for one sample. A
+// padded unit adds exactly 0 to z2 and its gradients are not written out, so
+// the loops need no test of the true width and every array index is a
+// constant after unrolling: the arrays stay in registers, and the sample
+// loop does not branch on the shape. The hidden layer's weights are stored times -log2(e), rounded once
+// from double (math::kMinusLog2e), so x W1 + b1 comes out as the argument of
+// sigmoid_of_base2: one multiply fewer per unit and sample. The CPU's narrow
+// kernel does the same.
 template <class T, int kIn, int kHidden>
 struct NarrowNetwork {
-  int in, h;
-  T W1[kIn][kHidden] = {}, b1[kHidden] = {}, W2[kHidden] = {}, b2 = 0;
+  T W1[kIn][kHidden] = {}, b1[kHidden] = {};  // times -log2(e)
+  T W2[kHidden] = {}, b2 = 0;
 
-  __device__ explicit NarrowNetwork(const NarrowStep<T>& s) : in(s.inputs), h(s.hidden), b2(s.b2[0]) {
+  __device__ explicit NarrowNetwork(const NarrowStep<T>& s) : b2(s.b2[0]) {
 #pragma unroll
     for (int j = 0; j < kHidden; ++j) {
-      if (j >= h) continue;
-      b1[j] = s.b1[j];
+      if (j >= s.hidden) continue;
+      b1[j] = to_base2(s.b1[j]);
       W2[j] = s.W2[j];
 #pragma unroll
-      for (int i = 0; i < kIn; ++i) {
-        if (i < in) W1[i][j] = s.W1[i * h + j];
-      }
+      for (int i = 0; i < kIn; ++i) W1[i][j] = to_base2(s.W1[i * s.hidden + j]);
     }
   }
 
-  __device__ void load_features(const T* features, T (&x)[kIn]) const {
-#pragma unroll
-    for (int i = 0; i < kIn; ++i) x[i] = i < in ? features[i] : T(0);
-  }
+  __device__ static T to_base2(T weight) { return static_cast<T>(weight * math::kMinusLog2e); }
 
   // a = σ(x W1 + b1); returns z2 = a W2 + b2.
   __device__ T forward(const T (&x)[kIn], T (&a)[kHidden]) const {
     T z2 = b2;
 #pragma unroll
     for (int j = 0; j < kHidden; ++j) {
-      a[j] = 0;
-      if (j >= h) continue;
-      T z1 = b1[j];
+      T y = b1[j];
 #pragma unroll
-      for (int i = 0; i < kIn; ++i) {
-        if (i < in) z1 += x[i] * W1[i][j];
-      }
-      a[j] = math::sigmoid(z1);
+      for (int i = 0; i < kIn; ++i) y += x[i] * W1[i][j];
+      a[j] = math::sigmoid_of_base2(y);
       z2 += a[j] * W2[j];
     }
     return z2;
@@ -53,22 +51,30 @@ struct NarrowNetwork {
 
 // A thread's sums in a layout fixed at compile time, so that they stay in
 // registers: dW1 (kIn x kHidden), db1, dW2 (kHidden each), db2, the loss.
-// Rows for units past the shape stay zero and are not written out.
+// dW1 and db1 are summed without W2's factor, which is the same for every
+// sample: the block's totals are multiplied by it instead (scale_of).
 template <int kIn, int kHidden>
 struct PaddedSums {
   static constexpr int kDW1 = 0, kDb1 = kIn * kHidden, kDW2 = kDb1 + kHidden, kDb2 = kDW2 + kHidden,
                        kLoss = kDb2 + 1, kCount = kLoss + 1;
 
-  // Where padded row r goes in the NarrowSums layout of the true shape, or
-  // -1 for a unit past it.
-  __device__ static int compact_index(int r, int in, int h) {
+  // Where padded row r goes in the NarrowSums layout of the true width h,
+  // or -1 for a padded unit.
+  __device__ static int compact_index(int r, int h) {
     if (r < kDb1) {
       const int i = r / kHidden, j = r % kHidden;
-      return i < in && j < h ? i * h + j : -1;
+      return j < h ? i * h + j : -1;
     }
-    if (r < kDW2) return r - kDb1 < h ? in * h + (r - kDb1) : -1;
-    if (r < kDb2) return r - kDW2 < h ? in * h + h + (r - kDW2) : -1;
-    return in * h + 2 * h + (r - kDb2);  // db2, then the loss
+    if (r < kDW2) return r - kDb1 < h ? kIn * h + (r - kDb1) : -1;
+    if (r < kDb2) return r - kDW2 < h ? kIn * h + h + (r - kDW2) : -1;
+    return kIn * h + 2 * h + (r - kDb2);  // db2, then the loss
+  }
+
+  // The hidden unit whose W2 multiplies row r's total, or -1 for none.
+  __device__ static int scale_of(int r) {
+    if (r < kDb1) return r % kHidden;
+    if (r < kDW2) return r - kDb1;
+    return -1;
   }
 };
 
@@ -80,8 +86,24 @@ constexpr int reduction_rows() {
   return kCount < fit ? kCount : fit;
 }
 
-// __launch_bounds__: the f64 4-8 layout needs 253 registers; the bound keeps
-// ptxas within what a block of kNarrowBlock threads may use.
+// Samples whose loads a thread issues together (see the step's loop).
+constexpr int kInFlight = 4;
+
+template <class T, int kIn>
+__device__ void load_features(const NarrowStep<T>& s, std::size_t n, T (&x)[kIn]) {
+#pragma unroll
+  for (int i = 0; i < kIn; ++i) x[i] = s.x[n * kIn + i];
+}
+
+template <class T, int kIn>
+__device__ void load_sample(const NarrowStep<T>& s, std::size_t n, T (&x)[kIn], T& y) {
+  load_features(s, n, x);
+  y = static_cast<T>(s.y[n]);
+}
+
+// __launch_bounds__: the f64 layouts of 8 hidden units need up to 252
+// registers; the bound keeps ptxas within what a block of kNarrowBlock
+// threads may use.
 template <class T, int kIn, int kHidden>
 __global__ void __launch_bounds__(kNarrowBlock) narrow_step_partials_kernel(NarrowStep<T> s, std::size_t threads) {
   using Sums = PaddedSums<kIn, kHidden>;
@@ -89,29 +111,43 @@ __global__ void __launch_bounds__(kNarrowBlock) narrow_step_partials_kernel(Narr
   // Threads past the last one still take part in the block's reduction.
   const bool active = t < threads;
   const NarrowNetwork<T, kIn, kHidden> net(s);
-  const int in = s.inputs, h = s.hidden;
 
   T sum[Sums::kCount] = {};
-  for (std::size_t n = t; active && n < s.samples; n += threads) {  // neighbouring threads, neighbouring samples
-    T x[kIn], a[kHidden];
-    net.load_features(s.x + n * in, x);
+  // One sample forward and back, its terms added to the sums:
+  // loss = bce(z2, y); dZ2 = (σ(z2) - y) / N; dZ1 = dZ2 W2ᵀ ⊙ a (1 - a),
+  // W2's factor left to the block's totals.
+  auto add_sample = [&](const T (&x)[kIn], T target) {
+    T a[kHidden];
     const T z2 = net.forward(x, a);
-    // Backward: dZ2 = (σ(z2) - y) / N, dZ1 = dZ2 W2ᵀ ⊙ a (1 - a).
-    const T target = static_cast<T>(s.y[n]);
-    sum[Sums::kLoss] += math::bce_from_logit(z2, target);
-    const T dz2 = math::bce_sigmoid_gradient(math::sigmoid(z2), target) * s.inv_samples;
+    T p;
+    sum[Sums::kLoss] += math::sigmoid_and_bce(z2, target, p);
+    const T dz2 = math::bce_sigmoid_gradient(p, target) * s.inv_samples;
     sum[Sums::kDb2] += dz2;
 #pragma unroll
     for (int j = 0; j < kHidden; ++j) {
-      if (j >= h) continue;
       sum[Sums::kDW2 + j] += a[j] * dz2;
-      const T dz1 = dz2 * net.W2[j] * math::sigmoid_derivative(a[j]);
-      sum[Sums::kDb1 + j] += dz1;
+      const T dz1_over_w2 = dz2 * math::sigmoid_derivative(a[j]);
+      sum[Sums::kDb1 + j] += dz1_over_w2;
 #pragma unroll
-      for (int i = 0; i < kIn; ++i) {
-        if (i < in) sum[Sums::kDW1 + i * kHidden + j] += x[i] * dz1;
-      }
+      for (int i = 0; i < kIn; ++i) sum[Sums::kDW1 + i * kHidden + j] += x[i] * dz1_over_w2;
     }
+  };
+  // The thread's samples t, t + threads, ... in order (neighbouring threads
+  // read neighbouring samples), loaded kInFlight at a time before any of
+  // them is computed: with one sample's 12 bytes in flight per thread, the
+  // resident threads could not cover the memory's latency at full bandwidth.
+  std::size_t n = t;
+  for (; active && n + (kInFlight - 1) * threads < s.samples; n += kInFlight * threads) {
+    T x[kInFlight][kIn], y[kInFlight];
+#pragma unroll
+    for (int k = 0; k < kInFlight; ++k) load_sample(s, n + k * threads, x[k], y[k]);
+#pragma unroll
+    for (int k = 0; k < kInFlight; ++k) add_sample(x[k], y[k]);
+  }
+  for (; active && n < s.samples; n += threads) {
+    T x[kIn], y;
+    load_sample(s, n, x, y);
+    add_sample(x, y);
   }
 
   // The block's sums, a tile of rows at a time: every thread writes its
@@ -130,11 +166,12 @@ __global__ void __launch_bounds__(kNarrowBlock) narrow_step_partials_kernel(Narr
     __syncthreads();
     const int row = first + static_cast<int>(threadIdx.x);
     if (threadIdx.x < kRows && row < Sums::kCount) {
-      const int k = Sums::compact_index(row, in, h);
+      const int k = Sums::compact_index(row, s.hidden);
       if (k >= 0) {
         T total = 0;
         for (int i = 0; i < kNarrowBlock; ++i) total += tile[threadIdx.x][i];
-        s.partials[k * blocks + blockIdx.x] = total;
+        const int unit = Sums::scale_of(row);
+        s.partials[k * blocks + blockIdx.x] = unit < 0 ? total : total * s.W2[unit];
       }
     }
     __syncthreads();  // before the next rows overwrite the tile
@@ -147,36 +184,45 @@ __global__ void __launch_bounds__(kNarrowBlock) narrow_forward_kernel(NarrowStep
   if (n >= s.samples) return;
   const NarrowNetwork<T, kIn, kHidden> net(s);
   T x[kIn], a[kHidden];
-  net.load_features(s.x + n * s.inputs, x);
+  load_features(s, n, x);
   probabilities[n] = math::sigmoid(net.forward(x, a));
 }
 
-// The register layout for a shape: bounds of 2 or 4 inputs and 4 or 8 hidden
-// units. Registers for the article's 2-4-1 are about half of those for
-// 4-8-1, which lets twice as many threads stay resident to keep loads in flight.
-template <class Kernel>
-Kernel pick_layout(int inputs, int hidden, Kernel in2_h4, Kernel in2_h8, Kernel in4_h4, Kernel in4_h8) {
+// The layout for a shape: exactly its inputs, hidden units padded to 4 or
+// 8. pick(inputs, hidden) gets both as std::integral_constant. The
+// article's 2-4-1 runs unpadded, and a 4-unit layout needs about half the
+// registers of an 8-unit one, which lets more threads stay resident to keep
+// loads in flight.
+template <class Pick>
+auto pick_layout(int inputs, int hidden, Pick pick) {
   static_assert(kNarrowMaxInputs == 4 && kNarrowMaxHidden == 8, "the layouts cover every narrow shape");
-  if (inputs <= 2) return hidden <= 4 ? in2_h4 : in2_h8;
-  return hidden <= 4 ? in4_h4 : in4_h8;
+  auto padded_hidden = [&](auto in) {
+    return hidden <= 4 ? pick(in, std::integral_constant<int, 4>()) : pick(in, std::integral_constant<int, 8>());
+  };
+  switch (inputs) {
+    case 1: return padded_hidden(std::integral_constant<int, 1>());
+    case 2: return padded_hidden(std::integral_constant<int, 2>());
+    case 3: return padded_hidden(std::integral_constant<int, 3>());
+    default: return padded_hidden(std::integral_constant<int, 4>());
+  }
 }
 
 }  // namespace
 
 template <class T>
 void narrow_step_partials(const NarrowStep<T>& step, cudaStream_t stream) {
-  const auto kernel = pick_layout(step.inputs, step.hidden, narrow_step_partials_kernel<T, 2, 4>,
-                                  narrow_step_partials_kernel<T, 2, 8>, narrow_step_partials_kernel<T, 4, 4>,
-                                  narrow_step_partials_kernel<T, 4, 8>);
+  const auto kernel = pick_layout(step.inputs, step.hidden, [](auto in, auto hidden) {
+    return &narrow_step_partials_kernel<T, decltype(in)::value, decltype(hidden)::value>;
+  });
   kernel<<<narrow_blocks(step.samples), kNarrowBlock, 0, stream>>>(step, narrow_threads(step.samples));
   BACKPROP_CUDA_CHECK_LAUNCH("narrow_step_partials_kernel");
 }
 
 template <class T>
 void narrow_forward(const NarrowStep<T>& step, T* probabilities, cudaStream_t stream) {
-  const auto kernel = pick_layout(step.inputs, step.hidden, narrow_forward_kernel<T, 2, 4>,
-                                  narrow_forward_kernel<T, 2, 8>, narrow_forward_kernel<T, 4, 4>,
-                                  narrow_forward_kernel<T, 4, 8>);
+  const auto kernel = pick_layout(step.inputs, step.hidden, [](auto in, auto hidden) {
+    return &narrow_forward_kernel<T, decltype(in)::value, decltype(hidden)::value>;
+  });
   kernel<<<(step.samples + kNarrowBlock - 1) / kNarrowBlock, kNarrowBlock, 0, stream>>>(step, probabilities);
   BACKPROP_CUDA_CHECK_LAUNCH("narrow_forward_kernel");
 }

@@ -32,7 +32,7 @@ inline std::size_t narrow_blocks(std::size_t samples) {
   return (narrow_threads(samples) + kNarrowBlock - 1) / kNarrowBlock;
 }
 
-// The sums each thread keeps, in this order: dW1 (inputs x hidden,
+// The sums a step writes per block, in this order: dW1 (inputs x hidden,
 // row-major), db1 (hidden), dW2 (hidden), db2, the loss; `count` in all.
 struct NarrowSums {
   std::size_t dW1, db1, dW2, db2, loss, count;
@@ -53,9 +53,10 @@ struct NarrowStep {
   T* partials;      // (narrow_sums().count, narrow_blocks(N)): sum k of block b at k * blocks + b
 };
 
-// Each of narrow_threads(N) threads takes the samples t, t + threads, ...;
-// each block adds its threads' sums in thread order and writes them (see
-// NarrowStep::partials); reduce_partial_columns adds up the blocks.
+// Each of narrow_threads(N) threads takes the samples t, t + threads, ...
+// in order; each block adds its threads' sums in thread order and writes
+// them (see NarrowStep::partials); reduce_partial_columns adds up the
+// blocks. The order of every sum is a function of N alone.
 template <class T>
 void narrow_step_partials(const NarrowStep<T>& step, cudaStream_t stream);
 

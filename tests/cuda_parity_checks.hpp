@@ -107,13 +107,17 @@ inline void check_random_run(const Backend& gpu, std::size_t samples, std::size_
   for (std::size_t s = 0; s < p_cpu.size(); ++s) ASSERT_NEAR(p_gpu[s], p_cpu[s], kProbabilityAtol) << "sample " << s;
 }
 
-// The loss and every gradient component of one pass, f32.
+// The loss and every gradient component of one pass, f32, from weights with
+// nonzero biases (initialisation leaves them zero, which would hide a bias
+// the kernels mishandle).
 inline void check_first_step_gradients(const Backend& gpu, std::size_t samples, std::size_t hidden,
                                        std::size_t inputs = 3) {
   SCOPED_TRACE("inputs " + std::to_string(inputs) + ", hidden " + std::to_string(hidden));
   const auto cpu = make_backend("cpu");
   const Dataset data = random_data(samples, inputs, 5);
-  const Parameters p = init_xavier({inputs, hidden, 1}, 2);
+  Parameters p = init_xavier({inputs, hidden, 1}, 2);
+  for (std::size_t j = 0; j < hidden; ++j) p.b1[j] = 0.25 * static_cast<double>(j % 5) - 0.5;
+  p.b2[0] = 0.3;
   const Gradients want = cpu->start(data, p, Precision::f32)->gradients();
   const Gradients got = gpu.start(data, p, Precision::f32)->gradients();
   EXPECT_NEAR(got.loss, want.loss, kGradientRtol * want.loss);
@@ -127,6 +131,20 @@ inline void check_first_step_gradients(const Backend& gpu, std::size_t samples, 
   compare(got.db1, want.db1, "db1");
   compare(got.dW2, want.dW2, "dW2");
   compare(got.db2, want.db2, "db2");
+}
+
+// The first step on a wide shape (the GEMM path) and on the narrow step's
+// layouts: each input count from 1 to 4, hidden units padded to 4 or 8 (3
+// and 6 units) or not (8; the article's 4 is in its own test).
+inline void check_first_step_gradients_on_every_path(const Backend& gpu) {
+  check_first_step_gradients(gpu, 3001, 40);
+  check_first_step_gradients(gpu, 3001, 6, 1);
+  check_first_step_gradients(gpu, 3001, 3, 2);
+  check_first_step_gradients(gpu, 3001, 3, 3);
+  check_first_step_gradients(gpu, 3001, 8, 4);
+  // More samples than the narrow step has threads (2^18): each thread takes
+  // groups of four and then one or two more.
+  check_first_step_gradients(gpu, (std::size_t{5} << 18) + 100, 4, 2);
 }
 
 // Two runs from the same start give the same bits, logged in pieces so that
