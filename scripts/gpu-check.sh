@@ -48,6 +48,15 @@ if ! { cmake -S . -B "$build" -G Ninja -DCMAKE_CUDA_ARCHITECTURES="$arch" "${pre
 fi
 note "- build: ok in $(( $(date +%s) - start )) s for sm_${arch}"
 
+# The narrow step's hot loop as compiled for this GPU: static instruction
+# counts to set beside the measured speed (bench/sass_loops.py).
+cuobjdump=$(command -v cuobjdump || echo "$nvcc_dir/cuobjdump")
+if [ -x "$cuobjdump" ]; then
+  "$cuobjdump" -sass "$build/CMakeFiles/backprop_cuda_objects.dir/cuda/narrow_step.cu.o" |
+    python3 bench/sass_loops.py step_partials >"$out/sass-narrow.txt" 2>&1
+  note "- narrow step, f32 2-4-1, static instructions in its loop of 4 samples: $(awk '/float, 2, 4>/ {print $1 " (" $2 " MUFU)"}' "$out/sass-narrow.txt") (sass-narrow.txt)"
+fi
+
 "$build/backprop" backends >"$out/backends.log" 2>&1
 note "- backends: $(tr '\n' ';' <"$out/backends.log")"
 

@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""The hot loop of each kernel in a cuobjdump -sass listing, counted.
+
+For every kernel: the static instructions of its longest loop (the span from
+a backward branch's target to the branch), how many of them are MUFU
+(exponentials and reciprocals on the special-function units) and how many
+branch. A static count is not a timing, but for a kernel that does the same
+work per iteration it says what the GPU must issue per sample, on a machine
+that has no GPU.
+
+usage: cuobjdump -sass build/CMakeFiles/backprop_cuda_objects.dir/cuda/narrow_step.cu.o |
+           bench/sass_loops.py [NAME-FILTER]
+(cuobjdump ships with the CUDA toolkit, or: pip install nvidia-cuda-cuobjdump)
+"""
+import re
+import subprocess
+import sys
+
+INSTRUCTION = re.compile(r"\s*/\*([0-9a-f]{4,})\*/\s+([^;]*);")
+BRANCH_TARGET = re.compile(r"\bBRA\s+(?:`\()?.*?(0x[0-9a-f]+)")
+
+
+def demangle(names):
+    try:
+        result = subprocess.run(["c++filt"], input="\n".join(names), capture_output=True, text=True, check=True)
+        return result.stdout.splitlines()
+    except (OSError, subprocess.CalledProcessError):
+        return names
+
+
+def kernels(listing):
+    """(mangled name, [(address, instruction)]) per function."""
+    name, body = None, []
+    for line in listing.splitlines():
+        header = re.match(r"\s*Function : (\S+)", line)
+        if header:
+            if name:
+                yield name, body
+            name, body = header.group(1), []
+            continue
+        m = INSTRUCTION.match(line)
+        if m and name:
+            body.append((int(m.group(1), 16), m.group(2).strip()))
+    if name:
+        yield name, body
+
+
+def longest_loop(body):
+    best = []
+    for address, op in body:
+        m = BRANCH_TARGET.search(op)
+        if m and int(m.group(1), 16) < address:
+            target = int(m.group(1), 16)
+            loop = [o for a, o in body if target <= a <= address]
+            if len(loop) > len(best):
+                best = loop
+    return best
+
+
+def main():
+    wanted = sys.argv[1] if len(sys.argv) > 1 else ""
+    rows = []
+    for name, body in kernels(sys.stdin.read()):
+        loop = longest_loop(body)
+        if loop:
+            rows.append((name, len(loop), sum("MUFU" in o for o in loop), sum(re.search(r"\bBRA\b", o) is not None for o in loop)))
+    names = demangle([r[0] for r in rows])
+    print(f"{'instructions':>12} {'MUFU':>5} {'branches':>8}  kernel (longest loop)")
+    for (_, count, mufu, branches), name in zip(rows, names):
+        name = re.sub(r"backprop::cuda::\(anonymous namespace\)::", "", name)
+        if wanted in name:
+            print(f"{count:>12} {mufu:>5} {branches:>8}  {name}")
+
+
+if __name__ == "__main__":
+    main()
