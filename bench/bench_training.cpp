@@ -11,7 +11,9 @@
 // session allocated where it trains: device memory for cuda).
 // Threads/... runs the CPU backend at 1, 2, 4 ... threads. Where cuda is
 // usable, cuda-gemm rows run the narrow shape (hidden 4) and the article on
-// the cuBLAS path instead of the fused narrow step, for comparison.
+// the cuBLAS path instead of the fused narrow step, and Article/cuda-graphs
+// replays the article's epochs as graphs instead of running them in one
+// launch, for comparison.
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
@@ -128,6 +130,9 @@ int main(int argc, char** argv) {
       BackendConfig gemms;
       gemms.fuse_narrow = false;
       register_article("cuda-gemm", "cuda", gemms);
+      BackendConfig graphs;  // the article's epochs as graph replays, not one launch
+      graphs.epochs_in_one_launch = false;
+      register_article("cuda-graphs", "cuda", graphs);
       for (const int log2 : kBatchLog2) register_step("cuda-gemm", "cuda", gemms, 4, std::size_t{1} << log2);
     }
   }

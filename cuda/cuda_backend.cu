@@ -21,7 +21,7 @@ std::unique_ptr<CudaSession<T>> make_session(const Dataset& data, const Paramete
                                              const BackendConfig& config) {
   const Shape& shape = params.shape;
   if (config.fuse_narrow && fits_narrow_step(shape.inputs, shape.hidden, shape.outputs)) {
-    return make_narrow_session<T>(data, params);
+    return make_narrow_session<T>(data, params, config.epochs_in_one_launch);
   }
   return make_gemm_session<T>(data, params, config.allow_tf32);
 }

@@ -43,16 +43,22 @@ CudaSession<T>::CudaSession(const Dataset& data, const Parameters& params)
 template <class T>
 std::vector<double> CudaSession<T>::run_epochs_impl(std::size_t count, double lr) {
   const T rate = static_cast<T>(lr);
+  if (history_.size() < count) history_ = DeviceBuffer<double>(count);
+  const bool one_launch = epochs_fit_one_launch();
   // The captured epoch bakes in the rate and the loss array; anything else
   // it reads stays where it is.
-  if (history_.size() < count || !epoch_graph_.ready() || rate != graph_rate_) {
-    if (history_.size() < count) history_ = DeviceBuffer<double>(count);
+  if (!one_launch && (!epoch_graph_.ready() || rate != graph_rate_ || history_.data() != graph_history_)) {
     epoch_graph_.capture(stream(), [&] { enqueue_epoch(rate, history_.data(), epoch_.data()); });
     graph_rate_ = rate;
+    graph_history_ = history_.data();
   }
   BACKPROP_CUDA_CHECK(cudaMemsetAsync(epoch_.data(), 0, sizeof(unsigned), stream()));
   started_.record(stream());
-  for (std::size_t e = 0; e < count; ++e) epoch_graph_.launch(stream());
+  if (one_launch) {
+    enqueue_epochs_in_one_launch(count, rate, history_.data(), epoch_.data());
+  } else {
+    for (std::size_t e = 0; e < count; ++e) epoch_graph_.launch(stream());
+  }
   finished_.record(stream());
   auto losses = history_.download(count, stream());
   last_run_seconds_ = Event::seconds_between(started_, finished_);

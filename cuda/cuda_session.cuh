@@ -1,6 +1,8 @@
 // What every CUDA training session holds and does: the data set and the
 // parameters on the device, one stream, and the epoch loop. An epoch is
-// captured once as a CUDA graph and replayed; each replay writes its loss
+// captured once as a CUDA graph and replayed (or, for a data set of a few
+// hundred samples on the narrow path, all epochs run in one launch); each
+// epoch writes its loss
 // into a device array, copied back once per run_epochs call, so the host
 // never waits inside the loop. How an epoch computes its gradients is the
 // subclass's:
@@ -32,6 +34,12 @@ class CudaSession : public TrainingSession {
   // Enqueues one epoch on stream(): the gradients, then sgd_update, which
   // writes the loss to loss_history[*epoch] and advances *epoch.
   virtual void enqueue_epoch(T rate, double* loss_history, unsigned* epoch) = 0;
+  // Whether the subclass runs many epochs as one launch (a data set so small
+  // that launches would bound it), and that launch: the same results as
+  // `count` enqueue_epoch calls.
+  virtual bool epochs_fit_one_launch() const { return false; }
+  virtual void enqueue_epochs_in_one_launch(std::size_t /*count*/, T /*rate*/, double* /*loss_history*/,
+                                            unsigned* /*epoch*/) {}
   // Device memory the subclass holds.
   virtual std::size_t working_bytes() const = 0;
 
@@ -48,7 +56,8 @@ class CudaSession : public TrainingSession {
   DeviceBuffer<unsigned> epoch_;  // where sgd_update writes the next loss
   DeviceBuffer<double> history_;  // losses of the current run_epochs call
   CapturedGraph epoch_graph_;
-  T graph_rate_ = 0;
+  T graph_rate_ = 0;               // what the captured epoch bakes in
+  double* graph_history_ = nullptr;
   Event started_, finished_;      // bracket the epochs of a run_epochs call
 };
 
@@ -56,6 +65,7 @@ class CudaSession : public TrainingSession {
 template <class T>
 std::unique_ptr<CudaSession<T>> make_gemm_session(const Dataset& data, const Parameters& params, bool allow_tf32);
 template <class T>
-std::unique_ptr<CudaSession<T>> make_narrow_session(const Dataset& data, const Parameters& params);
+std::unique_ptr<CudaSession<T>> make_narrow_session(const Dataset& data, const Parameters& params,
+                                                    bool epochs_in_one_launch);
 
 }  // namespace backprop::cuda

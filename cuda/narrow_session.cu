@@ -6,7 +6,10 @@
 //   sgd_update               θ -= lr · dθ, and the loss into its array
 // Nothing per sample is written: a step reads the data set once. The sums
 // take the same memory whatever N (narrow_step.cuh), and cuBLAS is never
-// started.
+// started. A data set of at most one block's samples (the article's four)
+// runs all the epochs of a run_epochs call in one launch instead, the three
+// steps above in one block, epoch after epoch: the same bits, without a
+// launch or graph node per kernel and epoch.
 #include "cuda_session.cuh"
 #include "narrow_step.cuh"
 #include "reduce_partials.cuh"
@@ -25,8 +28,9 @@ class NarrowSession final : public CudaSession<T> {
       Base::W2_, Base::b2_;
 
  public:
-  NarrowSession(const Dataset& data, const Parameters& params)
+  NarrowSession(const Dataset& data, const Parameters& params, bool epochs_in_one_launch)
       : Base(data, params),
+        one_launch_(epochs_in_one_launch && fits_one_block(samples_)),
         at_(narrow_sums(in_, hidden_)),
         partials_(at_.count * narrow_blocks(samples_)),
         sums_(at_.count) {}
@@ -70,6 +74,14 @@ class NarrowSession final : public CudaSession<T> {
     sgd_update(a, rate, 1.0 / static_cast<double>(samples_), this->stream());
   }
 
+  bool epochs_fit_one_launch() const override { return one_launch_; }
+
+  void enqueue_epochs_in_one_launch(std::size_t count, T rate, double* loss_history, unsigned* epoch) override {
+    const NarrowEpochs<T> epochs{W1_.data(), b1_.data(), W2_.data(), b2_.data(), rate,
+                                 1.0 / static_cast<double>(samples_), loss_history, epoch, count};
+    narrow_epochs_in_one_block(step(), epochs, this->stream());
+  }
+
   std::size_t working_bytes() const override { return partials_.bytes() + sums_.bytes(); }
 
  private:
@@ -85,6 +97,7 @@ class NarrowSession final : public CudaSession<T> {
                            this->stream());
   }
 
+  const bool one_launch_;        // epochs in one launch (a data set of one block)
   NarrowSums at_;                // where each sum sits
   DeviceBuffer<T> partials_;     // (sums, narrow blocks)
   DeviceBuffer<double> sums_;    // (sums)
@@ -93,11 +106,12 @@ class NarrowSession final : public CudaSession<T> {
 }  // namespace
 
 template <class T>
-std::unique_ptr<CudaSession<T>> make_narrow_session(const Dataset& data, const Parameters& params) {
-  return std::make_unique<NarrowSession<T>>(data, params);
+std::unique_ptr<CudaSession<T>> make_narrow_session(const Dataset& data, const Parameters& params,
+                                                    bool epochs_in_one_launch) {
+  return std::make_unique<NarrowSession<T>>(data, params, epochs_in_one_launch);
 }
 
-template std::unique_ptr<CudaSession<float>> make_narrow_session<float>(const Dataset&, const Parameters&);
-template std::unique_ptr<CudaSession<double>> make_narrow_session<double>(const Dataset&, const Parameters&);
+template std::unique_ptr<CudaSession<float>> make_narrow_session<float>(const Dataset&, const Parameters&, bool);
+template std::unique_ptr<CudaSession<double>> make_narrow_session<double>(const Dataset&, const Parameters&, bool);
 
 }  // namespace backprop::cuda

@@ -101,21 +101,18 @@ __device__ void load_sample(const NarrowStep<T>& s, std::size_t n, T (&x)[kIn], 
   y = static_cast<T>(s.y[n]);
 }
 
-// __launch_bounds__: the f64 layouts of 8 hidden units need up to 252
-// registers; the bound keeps ptxas within what a block of kNarrowBlock
-// threads may use.
+// A thread's sums over its samples t, t + threads, ... in order
+// (neighbouring threads read neighbouring samples). Each sample goes forward
+// and back: loss = bce(z2, y); dZ2 = (σ(z2) - y) / N;
+// dZ1 = dZ2 W2ᵀ ⊙ a (1 - a), W2's factor left to the block's totals.
+// Samples are loaded kInFlight at a time before any of them is computed:
+// with one sample's 12 bytes in flight per thread, the resident threads
+// could not cover the memory's latency at full bandwidth.
 template <class T, int kIn, int kHidden>
-__global__ void __launch_bounds__(kNarrowBlock) narrow_step_partials_kernel(NarrowStep<T> s, std::size_t threads) {
+__device__ void add_thread_samples(const NarrowStep<T>& s, const NarrowNetwork<T, kIn, kHidden>& net,
+                                   std::size_t t, std::size_t threads,
+                                   T (&sum)[PaddedSums<kIn, kHidden>::kCount]) {
   using Sums = PaddedSums<kIn, kHidden>;
-  const std::size_t t = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
-  // Threads past the last one still take part in the block's reduction.
-  const bool active = t < threads;
-  const NarrowNetwork<T, kIn, kHidden> net(s);
-
-  T sum[Sums::kCount] = {};
-  // One sample forward and back, its terms added to the sums:
-  // loss = bce(z2, y); dZ2 = (σ(z2) - y) / N; dZ1 = dZ2 W2ᵀ ⊙ a (1 - a),
-  // W2's factor left to the block's totals.
   auto add_sample = [&](const T (&x)[kIn], T target) {
     T a[kHidden];
     const T z2 = net.forward(x, a);
@@ -132,31 +129,31 @@ __global__ void __launch_bounds__(kNarrowBlock) narrow_step_partials_kernel(Narr
       for (int i = 0; i < kIn; ++i) sum[Sums::kDW1 + i * kHidden + j] += x[i] * dz1_over_w2;
     }
   };
-  // The thread's samples t, t + threads, ... in order (neighbouring threads
-  // read neighbouring samples), loaded kInFlight at a time before any of
-  // them is computed: with one sample's 12 bytes in flight per thread, the
-  // resident threads could not cover the memory's latency at full bandwidth.
   std::size_t n = t;
-  for (; active && n + (kInFlight - 1) * threads < s.samples; n += kInFlight * threads) {
+  for (; n + (kInFlight - 1) * threads < s.samples; n += kInFlight * threads) {
     T x[kInFlight][kIn], y[kInFlight];
 #pragma unroll
     for (int k = 0; k < kInFlight; ++k) load_sample(s, n + k * threads, x[k], y[k]);
 #pragma unroll
     for (int k = 0; k < kInFlight; ++k) add_sample(x[k], y[k]);
   }
-  for (; active && n < s.samples; n += threads) {
+  for (; n < s.samples; n += threads) {
     T x[kIn], y;
     load_sample(s, n, x, y);
     add_sample(x, y);
   }
+}
 
-  // The block's sums, a tile of rows at a time: every thread writes its
-  // column, then thread r adds row r across the threads in order. Writing
-  // one partial per block instead of per thread keeps the partials' traffic
-  // far below the data set's.
+// The block's totals of its threads' sums, a tile of rows at a time: every
+// thread writes its column, then thread r adds row r across the threads in
+// order and calls emit(k, total) with k in the NarrowSums layout, dW1's and
+// db1's totals times W2 (read from s, so emit must not change it). All
+// threads of the block must call this.
+template <class T, int kIn, int kHidden, class Emit>
+__device__ void block_totals(const NarrowStep<T>& s, const T (&sum)[PaddedSums<kIn, kHidden>::kCount], Emit emit) {
+  using Sums = PaddedSums<kIn, kHidden>;
   constexpr int kRows = reduction_rows<T, Sums::kCount>();
   __shared__ T tile[kRows][kNarrowBlock + 1];
-  const std::size_t blocks = gridDim.x;
 #pragma unroll
   for (int first = 0; first < Sums::kCount; first += kRows) {
 #pragma unroll
@@ -171,11 +168,61 @@ __global__ void __launch_bounds__(kNarrowBlock) narrow_step_partials_kernel(Narr
         T total = 0;
         for (int i = 0; i < kNarrowBlock; ++i) total += tile[threadIdx.x][i];
         const int unit = Sums::scale_of(row);
-        s.partials[k * blocks + blockIdx.x] = unit < 0 ? total : total * s.W2[unit];
+        emit(k, unit < 0 ? total : total * s.W2[unit]);
       }
     }
     __syncthreads();  // before the next rows overwrite the tile
   }
+}
+
+// __launch_bounds__: the f64 layouts of 8 hidden units need up to 252
+// registers; the bound keeps ptxas within what a block of kNarrowBlock
+// threads may use.
+template <class T, int kIn, int kHidden>
+__global__ void __launch_bounds__(kNarrowBlock) narrow_step_partials_kernel(NarrowStep<T> s, std::size_t threads) {
+  const std::size_t t = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
+  const NarrowNetwork<T, kIn, kHidden> net(s);
+  T sum[PaddedSums<kIn, kHidden>::kCount] = {};
+  // Threads past the last one add nothing but take part in the block's totals.
+  if (t < threads) add_thread_samples(s, net, t, threads, sum);
+  // One partial per block instead of per thread keeps the partials' traffic
+  // far below the data set's.
+  const std::size_t blocks = gridDim.x;
+  block_totals<T, kIn, kHidden>(s, sum, [&](int k, T total) { s.partials[k * blocks + blockIdx.x] = total; });
+}
+
+// Epochs of a data set that one block holds, the update included. Thread t
+// takes sample t; the block's totals are the sums (there are no other
+// blocks), and the update is sgd_update's arithmetic on them, so the
+// result is the same bits as the three kernels of an epoch give.
+template <class T, int kIn, int kHidden>
+__global__ void __launch_bounds__(kNarrowBlock) narrow_epochs_kernel(NarrowStep<T> s, NarrowEpochs<T> e) {
+  const NarrowSums at = narrow_sums(kIn, s.hidden);
+  __shared__ T totals[PaddedSums<kIn, kHidden>::kCount];
+  const unsigned first_epoch = *e.epoch;
+  for (std::size_t epoch = 0; epoch < e.count; ++epoch) {
+    const NarrowNetwork<T, kIn, kHidden> net(s);  // this epoch's weights
+    T sum[PaddedSums<kIn, kHidden>::kCount] = {};
+    if (threadIdx.x < s.samples) add_thread_samples(s, net, threadIdx.x, s.samples, sum);
+    block_totals<T, kIn, kHidden>(s, sum, [&](int k, T total) { totals[k] = total; });
+    // θ -= rate · dθ, the mean gradient passing through double as the
+    // partial sums do; and the epoch's loss.
+    const std::size_t k = threadIdx.x;
+    const double total = static_cast<double>(totals[k < at.count ? k : 0]);
+    if (k < at.db1) {
+      e.W1[k] -= e.rate * static_cast<T>(total);
+    } else if (k < at.dW2) {
+      e.b1[k - at.db1] -= e.rate * static_cast<T>(total);
+    } else if (k < at.db2) {
+      e.W2[k - at.dW2] -= e.rate * static_cast<T>(total);
+    } else if (k == at.db2) {
+      e.b2[0] -= e.rate * static_cast<T>(total);
+    } else if (k == at.loss) {
+      e.loss_history[first_epoch + epoch] = total * e.inv_samples;
+    }
+    __syncthreads();  // the updated weights, before the next epoch reads them
+  }
+  if (threadIdx.x == 0) *e.epoch = first_epoch + static_cast<unsigned>(e.count);
 }
 
 template <class T, int kIn, int kHidden>
@@ -219,6 +266,15 @@ void narrow_step_partials(const NarrowStep<T>& step, cudaStream_t stream) {
 }
 
 template <class T>
+void narrow_epochs_in_one_block(const NarrowStep<T>& step, const NarrowEpochs<T>& epochs, cudaStream_t stream) {
+  const auto kernel = pick_layout(step.inputs, step.hidden, [](auto in, auto hidden) {
+    return &narrow_epochs_kernel<T, decltype(in)::value, decltype(hidden)::value>;
+  });
+  kernel<<<1, kNarrowBlock, 0, stream>>>(step, epochs);
+  BACKPROP_CUDA_CHECK_LAUNCH("narrow_epochs_kernel");
+}
+
+template <class T>
 void narrow_forward(const NarrowStep<T>& step, T* probabilities, cudaStream_t stream) {
   const auto kernel = pick_layout(step.inputs, step.hidden, [](auto in, auto hidden) {
     return &narrow_forward_kernel<T, decltype(in)::value, decltype(hidden)::value>;
@@ -229,6 +285,9 @@ void narrow_forward(const NarrowStep<T>& step, T* probabilities, cudaStream_t st
 
 template void narrow_step_partials<float>(const NarrowStep<float>&, cudaStream_t);
 template void narrow_step_partials<double>(const NarrowStep<double>&, cudaStream_t);
+template void narrow_epochs_in_one_block<float>(const NarrowStep<float>&, const NarrowEpochs<float>&, cudaStream_t);
+template void narrow_epochs_in_one_block<double>(const NarrowStep<double>&, const NarrowEpochs<double>&,
+                                                 cudaStream_t);
 template void narrow_forward<float>(const NarrowStep<float>&, float*, cudaStream_t);
 template void narrow_forward<double>(const NarrowStep<double>&, double*, cudaStream_t);
 

@@ -37,7 +37,7 @@ inline std::size_t narrow_blocks(std::size_t samples) {
 struct NarrowSums {
   std::size_t dW1, db1, dW2, db2, loss, count;
 };
-inline NarrowSums narrow_sums(int inputs, int hidden) {
+__host__ __device__ inline NarrowSums narrow_sums(int inputs, int hidden) {
   const std::size_t w1 = static_cast<std::size_t>(inputs) * hidden, h = static_cast<std::size_t>(hidden);
   return {0, w1, w1 + h, w1 + 2 * h, w1 + 2 * h + 1, w1 + 2 * h + 2};
 }
@@ -59,6 +59,27 @@ struct NarrowStep {
 // blocks. The order of every sum is a function of N alone.
 template <class T>
 void narrow_step_partials(const NarrowStep<T>& step, cudaStream_t stream);
+
+// A data set of at most one block's samples trains `count` epochs in one
+// launch (narrow_epochs_in_one_block): launches, not arithmetic, would
+// bound it otherwise.
+inline bool fits_one_block(std::size_t samples) { return samples <= static_cast<std::size_t>(kNarrowBlock); }
+
+template <class T>
+struct NarrowEpochs {
+  T *W1, *b1, *W2, *b2;   // the step's parameters, updated in place
+  T rate;
+  double inv_samples;
+  double* loss_history;   // loss_history[*epoch + e], e < count
+  unsigned* epoch;        // advanced by count
+  std::size_t count;
+};
+
+// `count` epochs: the step, then sgd_update's arithmetic, each epoch, in one
+// block; the same bits as narrow_step_partials, reduce_partial_columns and
+// sgd_update give epoch by epoch. Needs fits_one_block(step.samples).
+template <class T>
+void narrow_epochs_in_one_block(const NarrowStep<T>& step, const NarrowEpochs<T>& epochs, cudaStream_t stream);
 
 // probabilities[n] = σ(σ(x_n W1 + b1) W2 + b2) for the step's samples (its
 // y, inv_samples and partials are not used).

@@ -163,6 +163,39 @@ inline void check_two_runs_identical(const Backend& gpu, std::size_t samples, st
   EXPECT_EQ(a.params.W2, b.params.W2);
 }
 
+// A narrow network on at most one block's samples trains the epochs of a
+// run_epochs call in one launch (`one_launch`), with the same bits as one
+// graph replay per epoch (`replays`): f32 and f64, the run split over several
+// run_epochs calls by log points, one sample to a whole block, padded shapes
+// and not.
+inline void check_epochs_in_one_launch_match_replays(const Backend& one_launch, const Backend& replays) {
+  struct Case {
+    std::size_t samples, inputs, hidden;
+  };
+  for (const Case c : {Case{1, 2, 4}, Case{4, 2, 4}, Case{100, 1, 8}, Case{256, 3, 6}}) {
+    const Dataset data = random_data(c.samples, c.inputs, 23);
+    Parameters initial = init_xavier({c.inputs, c.hidden, 1}, 4);
+    for (std::size_t j = 0; j < c.hidden; ++j) initial.b1[j] = 0.1 * static_cast<double>(j) - 0.2;
+    initial.b2[0] = -0.1;
+    for (const Precision precision : {Precision::f32, Precision::f64}) {
+      SCOPED_TRACE(std::to_string(c.samples) + " samples, " + std::to_string(c.inputs) + "-" +
+                   std::to_string(c.hidden) + "-1, " + std::string(to_string(precision)));
+      TrainOptions options;
+      options.epochs = 20;
+      options.log_every = 8;  // three run_epochs calls: 8, 8, 4 epochs
+      options.precision = precision;
+      const TrainResult a = train(one_launch, data, initial, options);
+      const TrainResult b = train(replays, data, initial, options);
+      EXPECT_EQ(a.losses, b.losses);
+      EXPECT_EQ(a.params.W1, b.params.W1);
+      EXPECT_EQ(a.params.b1, b.params.b1);
+      EXPECT_EQ(a.params.W2, b.params.W2);
+      EXPECT_EQ(a.params.b2, b.params.b2);
+      EXPECT_NE(a.params.W1, initial.W1);  // it trained
+    }
+  }
+}
+
 // Device memory is the data set plus O(chunk x hidden): past one chunk, more
 // samples cost exactly their features and targets (12 bytes each here), and
 // the rest stays under `most_other_bytes`.

@@ -22,10 +22,12 @@ namespace {
 
 using namespace testing;
 
-std::unique_ptr<Backend> emulated_cuda(bool allow_tf32 = false, bool fuse_narrow = true) {
+std::unique_ptr<Backend> emulated_cuda(bool allow_tf32 = false, bool fuse_narrow = true,
+                                       bool epochs_in_one_launch = true) {
   BackendConfig config;
   config.allow_tf32 = allow_tf32;
   config.fuse_narrow = fuse_narrow;
+  config.epochs_in_one_launch = epochs_in_one_launch;
   return cuda_backend_entry().create(config);
 }
 
@@ -51,6 +53,10 @@ TEST_F(CudaOnHost, Float64FollowsTheGoldenArticle) { check_article_float64(*emul
 
 TEST_F(CudaOnHost, FirstStepGradientsMatchTheCpu) {
   check_first_step_gradients_on_every_path(*emulated_cuda());
+}
+
+TEST_F(CudaOnHost, EpochsInOneLaunchMatchGraphReplays) {
+  check_epochs_in_one_launch_match_replays(*emulated_cuda(), *emulated_cuda(false, true, false));
 }
 
 TEST_F(CudaOnHost, TwoRunsAreBitIdentical) { check_two_runs_identical(*emulated_cuda(), 3001, 64, 10); }
@@ -199,6 +205,24 @@ TEST_F(CudaOnHost, EpochsReplayOneGraphAndWaitOncePerCall) {
   EXPECT_EQ(run(13, 0.25).captures, 1u);  // a longer loss array
 }
 
+// A narrow network on at most one block's samples runs a call's epochs as
+// one launch: no graph, and the same work outside graphs for 5 epochs as
+// for 50.
+TEST_F(CudaOnHost, SmallDataSetsRunTheirEpochsInOneLaunch) {
+  const Dataset data = random_data(256, 2, 3);
+  const auto session = emulated_cuda()->start(data, init_xavier({2, 5, 1}, 3), Precision::f32);
+  auto run = [&](std::size_t epochs) {
+    const cuda_on_host::Activity before = cuda_on_host::activity();
+    session->run_epochs(epochs, 0.5);
+    const cuda_on_host::Activity after = cuda_on_host::activity();
+    EXPECT_EQ(after.captures, before.captures);
+    EXPECT_EQ(after.graph_launches, before.graph_launches);
+    EXPECT_EQ(after.synchronisations - before.synchronisations, 1u);
+    return after.work_outside_graphs - before.work_outside_graphs;
+  };
+  EXPECT_EQ(run(5), run(50));
+}
+
 TEST_F(CudaOnHost, OutOfMemoryNamesTheBytesAndLeaksNothing) {
   cuda_on_host::set_device_memory(std::size_t{1} << 20);
   const Dataset data = random_data(100000, 2, 1);  // 1.2 MB of data set
@@ -220,7 +244,7 @@ class CudaOnHostFailures : public CudaOnHost, public ::testing::WithParamInterfa
 
 TEST_P(CudaOnHostFailures, EveryFailingCallBecomesAnErrorAndLeaksNothing) {
   const auto cuda = emulated_cuda(false, GetParam());
-  const Dataset data = random_data(700, 2, 3);
+  const Dataset data = random_data(700, 2, 3), small = random_data(40, 2, 4);
   const Parameters p = init_xavier({2, 5, 1}, 3);  // narrow: the fused step if allowed
   auto session_life = [&] {
     auto session = cuda->start(data, p, Precision::f32);
@@ -229,6 +253,7 @@ TEST_P(CudaOnHostFailures, EveryFailingCallBecomesAnErrorAndLeaksNothing) {
     session->gradients();
     session->parameters();
     cuda->predict(p, data, Precision::f32);
+    cuda->start(small, p, Precision::f32)->run_epochs(3, 0.5);  // fused: the epochs in one launch
   };
   const std::size_t before = cuda_on_host::calls_made();
   session_life();

@@ -85,6 +85,13 @@ TEST(CudaMemory, GrowsOnlyByTheDataSet) {
   check_memory_grows_only_by_the_dataset(*cuda, 4, std::size_t{1} << 20);
 }
 
+TEST(CudaParity, EpochsInOneLaunchMatchGraphReplays) {
+  REQUIRE_CUDA(cuda);
+  BackendConfig config;
+  config.epochs_in_one_launch = false;
+  check_epochs_in_one_launch_match_replays(*cuda, *make_backend("cuda", config));
+}
+
 // The GEMM path on shapes the narrow step would otherwise take.
 TEST(CudaParity, GemmPathOnNarrowShapesMatchesTheCpu) {
   REQUIRE_CUDA(cuda);
