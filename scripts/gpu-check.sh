@@ -81,7 +81,7 @@ if [ -z "$sanitizer" ]; then
 fi
 for tool in $tools; do
   filter='*Cuda*:-*ArticleRun*:*Float64*:*Wide*'
-  [ "$tool" = racecheck ] && filter='*CudaChunkEdges*:CudaParity.FirstStep*'
+  [ "$tool" = racecheck ] && filter='*CudaChunkEdges*:CudaParity.FirstStepGradients*:CudaParity.EpochsInOneLaunch*'
   start=$(date +%s)
   timeout 150 "$sanitizer" --tool "$tool" --error-exitcode 3 "$tests" --gtest_filter="$filter" \
     >"$out/sanitizer-$tool.log" 2>&1

@@ -142,8 +142,11 @@ inline void check_first_step_gradients_on_every_path(const Backend& gpu) {
   check_first_step_gradients(gpu, 3001, 3, 2);
   check_first_step_gradients(gpu, 3001, 3, 3);
   check_first_step_gradients(gpu, 3001, 8, 4);
-  // More samples than the narrow step has threads (2^18): each thread takes
-  // groups of four and then one or two more.
+}
+
+// More samples than the narrow step has threads (2^18): each thread takes
+// groups of four and then one or two more.
+inline void check_first_step_gradients_past_the_threads(const Backend& gpu) {
   check_first_step_gradients(gpu, (std::size_t{5} << 18) + 100, 4, 2);
 }
 

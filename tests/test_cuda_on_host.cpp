@@ -55,6 +55,10 @@ TEST_F(CudaOnHost, FirstStepGradientsMatchTheCpu) {
   check_first_step_gradients_on_every_path(*emulated_cuda());
 }
 
+TEST_F(CudaOnHost, FirstStepPastTheNarrowThreadsMatchesTheCpu) {
+  check_first_step_gradients_past_the_threads(*emulated_cuda());
+}
+
 TEST_F(CudaOnHost, EpochsInOneLaunchMatchGraphReplays) {
   check_epochs_in_one_launch_match_replays(*emulated_cuda(), *emulated_cuda(false, true, false));
 }

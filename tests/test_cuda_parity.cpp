@@ -56,6 +56,11 @@ TEST(CudaParity, FirstStepGradientsMatchTheCpu) {
   check_first_step_gradients_on_every_path(*cuda);
 }
 
+TEST(CudaParity, FirstStepPastTheNarrowThreadsMatchesTheCpu) {
+  REQUIRE_CUDA(cuda);
+  check_first_step_gradients_past_the_threads(*cuda);
+}
+
 TEST(CudaDeterminism, TwoRunsAreBitIdentical) {
   REQUIRE_CUDA(cuda);
   check_two_runs_identical(*cuda, 100003, 64, 30);
