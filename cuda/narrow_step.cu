@@ -145,12 +145,14 @@ __device__ void add_thread_samples(const NarrowStep<T>& s, const NarrowNetwork<T
 }
 
 // The block's totals of its threads' sums, a tile of rows at a time: every
-// thread writes its column, then thread r adds row r across the threads in
-// order and calls emit(k, total) with k in the NarrowSums layout, dW1's and
-// db1's totals times W2 (read from s, so emit must not change it). All
-// threads of the block must call this.
+// thread writes its column, then thread r adds row r across the first
+// `live` threads (those that took samples; the others hold zeros) in order
+// and calls emit(k, total) with k in the NarrowSums layout, dW1's and db1's
+// totals times W2 (read from s, so emit must not change it). All threads of
+// the block must call this.
 template <class T, int kIn, int kHidden, class Emit>
-__device__ void block_totals(const NarrowStep<T>& s, const T (&sum)[PaddedSums<kIn, kHidden>::kCount], Emit emit) {
+__device__ void block_totals(const NarrowStep<T>& s, const T (&sum)[PaddedSums<kIn, kHidden>::kCount], int live,
+                             Emit emit) {
   using Sums = PaddedSums<kIn, kHidden>;
   constexpr int kRows = reduction_rows<T, Sums::kCount>();
   __shared__ T tile[kRows][kNarrowBlock + 1];
@@ -166,7 +168,7 @@ __device__ void block_totals(const NarrowStep<T>& s, const T (&sum)[PaddedSums<k
       const int k = Sums::compact_index(row, s.hidden);
       if (k >= 0) {
         T total = 0;
-        for (int i = 0; i < kNarrowBlock; ++i) total += tile[threadIdx.x][i];
+        for (int i = 0; i < live; ++i) total += tile[threadIdx.x][i];
         const int unit = Sums::scale_of(row);
         emit(k, unit < 0 ? total : total * s.W2[unit]);
       }
@@ -187,8 +189,9 @@ __global__ void __launch_bounds__(kNarrowBlock) narrow_step_partials_kernel(Narr
   if (t < threads) add_thread_samples(s, net, t, threads, sum);
   // One partial per block instead of per thread keeps the partials' traffic
   // far below the data set's.
-  const std::size_t blocks = gridDim.x;
-  block_totals<T, kIn, kHidden>(s, sum, [&](int k, T total) { s.partials[k * blocks + blockIdx.x] = total; });
+  const std::size_t blocks = gridDim.x, first = blockIdx.x * static_cast<std::size_t>(kNarrowBlock);
+  const int live = static_cast<int>(min(threads - first, static_cast<std::size_t>(kNarrowBlock)));
+  block_totals<T, kIn, kHidden>(s, sum, live, [&](int k, T total) { s.partials[k * blocks + blockIdx.x] = total; });
 }
 
 // Epochs of a data set that one block holds, the update included. Thread t
@@ -204,7 +207,7 @@ __global__ void __launch_bounds__(kNarrowBlock) narrow_epochs_kernel(NarrowStep<
     const NarrowNetwork<T, kIn, kHidden> net(s);  // this epoch's weights
     T sum[PaddedSums<kIn, kHidden>::kCount] = {};
     if (threadIdx.x < s.samples) add_thread_samples(s, net, threadIdx.x, s.samples, sum);
-    block_totals<T, kIn, kHidden>(s, sum, [&](int k, T total) { totals[k] = total; });
+    block_totals<T, kIn, kHidden>(s, sum, static_cast<int>(s.samples), [&](int k, T total) { totals[k] = total; });
     // θ -= rate · dθ, the mean gradient passing through double as the
     // partial sums do; and the epoch's loss.
     const std::size_t k = threadIdx.x;
