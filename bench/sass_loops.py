@@ -63,7 +63,9 @@ def main():
     for name, body in kernels(sys.stdin.read()):
         loop = longest_loop(body)
         if loop:
-            rows.append((name, len(loop), sum("MUFU" in o for o in loop), sum(re.search(r"\bBRA\b", o) is not None for o in loop)))
+            mufu = sum("MUFU" in o for o in loop)
+            branches = sum(re.search(r"\bBRA\b", o) is not None for o in loop)
+            rows.append((name, len(loop), mufu, branches))
     names = demangle([r[0] for r in rows])
     print(f"{'instructions':>12} {'MUFU':>5} {'branches':>8}  kernel (longest loop)")
     for (_, count, mufu, branches), name in zip(rows, names):

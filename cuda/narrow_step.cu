@@ -1,3 +1,9 @@
+// The narrow path's kernels (narrow_step.cuh): narrow_step_partials_kernel,
+// one training step with a partial sum per block; narrow_epochs_kernel, the
+// epochs of a data set one block holds, update included; and
+// narrow_forward_kernel, the probabilities. The first two share the
+// per-sample work (add_thread_samples) and the block's reduction
+// (block_totals).
 #include <type_traits>
 
 #include "activation_math.hpp"
@@ -12,10 +18,10 @@ namespace {
 // padded unit adds exactly 0 to z2 and its gradients are not written out, so
 // the loops need no test of the true width and every array index is a
 // constant after unrolling: the arrays stay in registers, and the sample
-// loop does not branch on the shape. The hidden layer's weights are stored times -log2(e), rounded once
-// from double (math::kMinusLog2e), so x W1 + b1 comes out as the argument of
-// sigmoid_of_base2: one multiply fewer per unit and sample. The CPU's narrow
-// kernel does the same.
+// loop does not branch on the shape. The hidden layer's weights are stored
+// times -log2(e), rounded once from double (math::kMinusLog2e), so
+// x W1 + b1 comes out as the argument of sigmoid_of_base2: one multiply
+// fewer per unit and sample. The CPU's narrow kernel does the same.
 template <class T, int kIn, int kHidden>
 struct NarrowNetwork {
   T W1[kIn][kHidden] = {}, b1[kHidden] = {};  // times -log2(e)
@@ -86,7 +92,7 @@ constexpr int reduction_rows() {
   return kCount < fit ? kCount : fit;
 }
 
-// Samples whose loads a thread issues together (see the step's loop).
+// Samples whose loads a thread issues together (see add_thread_samples).
 constexpr int kInFlight = 4;
 
 template <class T, int kIn>
