@@ -90,8 +90,10 @@ TEST_F(CudaOnHost, PredictionsAcrossChunksMatchTheCpu) {
 // results must not depend on it. Reversing the emulation's order changes
 // no bit, on either path.
 TEST_F(CudaOnHost, ResultsDoNotDependOnTheOrderOfBlocksAndThreads) {
-  const Dataset data = random_data(2000, 2, 6);
-  for (const std::size_t hidden : {std::size_t{4}, std::size_t{40}}) {
+  const Dataset large = random_data(2000, 2, 6), small = random_data(100, 2, 6);
+  // The narrow step, the GEMMs, and the narrow epochs in one launch.
+  for (const auto& [data, hidden] : {std::pair{large, std::size_t{4}}, std::pair{large, std::size_t{40}},
+                                     std::pair{small, std::size_t{4}}}) {
     const Parameters initial = init_xavier({2, hidden, 1}, 6);
     TrainOptions options;
     options.epochs = 4;
@@ -99,9 +101,10 @@ TEST_F(CudaOnHost, ResultsDoNotDependOnTheOrderOfBlocksAndThreads) {
     cuda_on_host::run_in_reverse_order(true);
     const TrainResult reversed = train(*emulated_cuda(), data, initial, options);
     cuda_on_host::run_in_reverse_order(false);
-    EXPECT_EQ(in_order.losses, reversed.losses) << "hidden " << hidden;
-    EXPECT_EQ(in_order.params.W1, reversed.params.W1) << "hidden " << hidden;
-    EXPECT_EQ(in_order.params.b2, reversed.params.b2) << "hidden " << hidden;
+    SCOPED_TRACE(std::to_string(data.samples()) + " samples, hidden " + std::to_string(hidden));
+    EXPECT_EQ(in_order.losses, reversed.losses);
+    EXPECT_EQ(in_order.params.W1, reversed.params.W1);
+    EXPECT_EQ(in_order.params.b2, reversed.params.b2);
   }
 }
 
