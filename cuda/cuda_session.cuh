@@ -2,10 +2,9 @@
 // parameters on the device, one stream, and the epoch loop. An epoch is
 // captured once as a CUDA graph and replayed (or, for a data set of a few
 // hundred samples on the narrow path, all epochs run in one launch); each
-// epoch writes its loss
-// into a device array, copied back once per run_epochs call, so the host
-// never waits inside the loop. How an epoch computes its gradients is the
-// subclass's:
+// epoch writes its loss into a device array, copied back once per
+// run_epochs call, so the host never waits inside the loop. How an epoch
+// computes its gradients is the subclass's:
 //   gemm_session.cu    cuBLAS GEMMs and fused element-wise kernels, any shape
 //   narrow_session.cu  one fused kernel per epoch, for narrow networks
 #pragma once
