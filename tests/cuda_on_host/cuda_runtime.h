@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <tuple>
 #include <type_traits>
 
 // Kernel-side qualifiers. A __shared__ array is a static: blocks run one at
