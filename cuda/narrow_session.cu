@@ -1,19 +1,17 @@
 // The narrow path: one output, at most 4 inputs and 8 hidden units (the
-// article's 2-4-1 among them). One epoch:
-//   narrow_step_partials     forward and backward per sample, in registers;
-//                            per-block sums of every gradient and the loss
-//   reduce_partial_columns   those sums, added in a fixed order in double
-//   sgd_update               θ -= lr · dθ, and the loss into its array
+// article's 2-4-1 among them). One epoch, two kernels:
+//   narrow_step_partials   forward and backward per sample, in registers;
+//                          per-block sums of every gradient and the loss
+//   finish_narrow_step     those sums added over the blocks in a fixed order
+//                          in double; θ -= lr · dθ, and the loss into its array
 // Nothing per sample is written: a step reads the data set once. The sums
 // take the same memory whatever N (narrow_step.cuh), and cuBLAS is never
 // started. A data set of at most one block's samples (the article's four)
-// runs all the epochs of a run_epochs call in one launch instead, the three
-// steps above in one block, epoch after epoch: the same bits, without a
+// runs all the epochs of a run_epochs call in one launch instead, both
+// kernels' work in one block, epoch after epoch: the same bits, without a
 // launch or graph node per kernel and epoch.
 #include "cuda_session.cuh"
 #include "narrow_step.cuh"
-#include "reduce_partials.cuh"
-#include "sgd_update.cuh"
 
 namespace backprop::cuda {
 namespace {
@@ -53,7 +51,9 @@ class NarrowSession final : public CudaSession<T> {
 
  protected:
   Gradients gradients_impl() override {
-    enqueue_gradients();
+    narrow_step_partials(step(), this->stream());
+    finish_narrow_step<T>(partials_.data(), narrow_blocks(samples_), in_, hidden_, sums_.data(), nullptr,
+                          this->stream());
     const std::vector<double> sums = sums_.download(at_.count, this->stream());
     auto slice = [&](std::size_t from, std::size_t to) { return std::vector<double>(&sums[from], &sums[to]); };
     Gradients g;
@@ -66,20 +66,15 @@ class NarrowSession final : public CudaSession<T> {
   }
 
   void enqueue_epoch(T rate, double* loss_history, unsigned* epoch) override {
-    enqueue_gradients();
-    const double* sums = sums_.data();
-    const SgdArrays<T, double> a{in_, hidden_, out_, W1_.data(), b1_.data(), W2_.data(), b2_.data(),
-                                 sums + at_.dW1, sums + at_.dW2, sums + at_.db1, sums + at_.db2, sums + at_.loss,
-                                 loss_history, epoch};
-    sgd_update(a, rate, 1.0 / static_cast<double>(samples_), this->stream());
+    narrow_step_partials(step(), this->stream());
+    const NarrowUpdate<T> u = update(rate, loss_history, epoch);
+    finish_narrow_step(partials_.data(), narrow_blocks(samples_), in_, hidden_, nullptr, &u, this->stream());
   }
 
   bool epochs_fit_one_launch() const override { return one_launch_; }
 
   void enqueue_epochs_in_one_launch(std::size_t count, T rate, double* loss_history, unsigned* epoch) override {
-    const NarrowEpochs<T> epochs{W1_.data(), b1_.data(), W2_.data(), b2_.data(), rate,
-                                 1.0 / static_cast<double>(samples_), loss_history, epoch, count};
-    narrow_epochs_in_one_block(step(), epochs, this->stream());
+    narrow_epochs_in_one_block(step(), update(rate, loss_history, epoch), count, this->stream());
   }
 
   std::size_t working_bytes() const override { return partials_.bytes() + sums_.bytes(); }
@@ -90,17 +85,15 @@ class NarrowSession final : public CudaSession<T> {
             T(1) / static_cast<T>(samples_), partials_.data()};
   }
 
-  // The loss and mean gradients, summed into sums_.
-  void enqueue_gradients() {
-    narrow_step_partials(step(), this->stream());
-    reduce_partial_columns(partials_.data(), narrow_blocks(samples_), static_cast<int>(at_.count), sums_.data(),
-                           this->stream());
+  NarrowUpdate<T> update(T rate, double* loss_history, unsigned* epoch) const {
+    return {W1_.data(), b1_.data(), W2_.data(), b2_.data(), rate, 1.0 / static_cast<double>(samples_),
+            loss_history, epoch};
   }
 
   const bool one_launch_;        // epochs in one launch (a data set of one block)
   NarrowSums at_;                // where each sum sits
   DeviceBuffer<T> partials_;     // (sums, narrow blocks)
-  DeviceBuffer<double> sums_;    // (sums)
+  DeviceBuffer<double> sums_;    // (sums), for gradients()
 };
 
 }  // namespace

@@ -200,38 +200,84 @@ __global__ void __launch_bounds__(kNarrowBlock) narrow_step_partials_kernel(Narr
   block_totals<T, kIn, kHidden>(s, sum, live, [&](int k, T total) { s.partials[k * blocks + blockIdx.x] = total; });
 }
 
+// Sum k of the NarrowSums layout, in double: θ_k -= rate · sum for a
+// gradient (sgd_update's arithmetic), or the epoch's loss into its array.
+template <class T>
+__device__ void apply_sum(const NarrowUpdate<T>& u, const NarrowSums& at, std::size_t k, double sum,
+                          unsigned epoch) {
+  if (k < at.db1) {
+    u.W1[k] -= u.rate * static_cast<T>(sum);
+  } else if (k < at.dW2) {
+    u.b1[k - at.db1] -= u.rate * static_cast<T>(sum);
+  } else if (k < at.db2) {
+    u.W2[k - at.dW2] -= u.rate * static_cast<T>(sum);
+  } else if (k == at.db2) {
+    u.b2[0] -= u.rate * static_cast<T>(sum);
+  } else if (k == at.loss) {
+    u.loss_history[epoch] = sum * u.inv_samples;
+  }
+}
+
+// Lanes per sum in finish_narrow_step_kernel: lane l adds blocks l,
+// l + kFinishLanes, ..., then the lanes meet in a fixed tree. With 1024
+// threads, 16 sums a pass and at most 16 terms a lane (1024 blocks).
+constexpr int kFinishThreads = 1024;
+constexpr int kFinishLanes = 64;
+
+template <class T>
+__global__ void __launch_bounds__(kFinishThreads)
+    finish_narrow_step_kernel(const T* partials, std::size_t blocks, NarrowSums at, double* sums,
+                              NarrowUpdate<T> u, bool update) {
+  __shared__ double lanes[kFinishThreads];
+  const int lane = static_cast<int>(threadIdx.x) % kFinishLanes;
+  const unsigned epoch = update ? *u.epoch : 0;
+  for (std::size_t first = 0; first < at.count; first += kFinishThreads / kFinishLanes) {
+    const std::size_t k = first + threadIdx.x / kFinishLanes;
+    double total = 0;
+    if (k < at.count) {
+      for (std::size_t b = lane; b < blocks; b += kFinishLanes) total += partials[k * blocks + b];
+    }
+    lanes[threadIdx.x] = total;
+    __syncthreads();
+    for (int half = kFinishLanes / 2; half > 0; half /= 2) {
+      if (lane < half) lanes[threadIdx.x] += lanes[threadIdx.x + half];
+      __syncthreads();
+    }
+    if (lane == 0 && k < at.count) {
+      if (update) {
+        apply_sum(u, at, k, lanes[threadIdx.x], epoch);
+      } else {
+        sums[k] = lanes[threadIdx.x];
+      }
+    }
+    __syncthreads();  // before the next pass overwrites the lanes
+  }
+  if (update && threadIdx.x == 0) *u.epoch = epoch + 1;
+}
+
 // Epochs of a data set that one block holds, the update included. Thread t
-// takes sample t; the block's totals are the sums (there are no other
-// blocks), and the update is sgd_update's arithmetic on them, so the
-// result is the same bits as the three kernels of an epoch give.
+// takes sample t; the block's totals are the step's sums (there are no
+// other blocks, and finish_narrow_step's lanes would add zeros to them),
+// and apply_sum updates as finish_narrow_step does, so the result is the
+// same bits as the two kernels of an epoch give.
 template <class T, int kIn, int kHidden>
-__global__ void __launch_bounds__(kNarrowBlock) narrow_epochs_kernel(NarrowStep<T> s, NarrowEpochs<T> e) {
+__global__ void __launch_bounds__(kNarrowBlock)
+    narrow_epochs_kernel(NarrowStep<T> s, NarrowUpdate<T> u, std::size_t count) {
   const NarrowSums at = narrow_sums(kIn, s.hidden);
   __shared__ T totals[PaddedSums<kIn, kHidden>::kCount];
-  const unsigned first_epoch = *e.epoch;
-  for (std::size_t epoch = 0; epoch < e.count; ++epoch) {
+  const unsigned first_epoch = *u.epoch;
+  for (std::size_t epoch = 0; epoch < count; ++epoch) {
     const NarrowNetwork<T, kIn, kHidden> net(s);  // this epoch's weights
     T sum[PaddedSums<kIn, kHidden>::kCount] = {};
     if (threadIdx.x < s.samples) add_thread_samples(s, net, threadIdx.x, s.samples, sum);
     block_totals<T, kIn, kHidden>(s, sum, static_cast<int>(s.samples), [&](int k, T total) { totals[k] = total; });
-    // θ -= rate · dθ, the mean gradient passing through double as the
-    // partial sums do; and the epoch's loss.
-    const std::size_t k = threadIdx.x;
-    const double total = static_cast<double>(totals[k < at.count ? k : 0]);
-    if (k < at.db1) {
-      e.W1[k] -= e.rate * static_cast<T>(total);
-    } else if (k < at.dW2) {
-      e.b1[k - at.db1] -= e.rate * static_cast<T>(total);
-    } else if (k < at.db2) {
-      e.W2[k - at.dW2] -= e.rate * static_cast<T>(total);
-    } else if (k == at.db2) {
-      e.b2[0] -= e.rate * static_cast<T>(total);
-    } else if (k == at.loss) {
-      e.loss_history[first_epoch + epoch] = total * e.inv_samples;
+    if (threadIdx.x < at.count) {
+      apply_sum(u, at, threadIdx.x, static_cast<double>(totals[threadIdx.x]),
+                first_epoch + static_cast<unsigned>(epoch));
     }
     __syncthreads();  // the updated weights, before the next epoch reads them
   }
-  if (threadIdx.x == 0) *e.epoch = first_epoch + static_cast<unsigned>(e.count);
+  if (threadIdx.x == 0) *u.epoch = first_epoch + static_cast<unsigned>(count);
 }
 
 template <class T, int kIn, int kHidden>
@@ -275,11 +321,20 @@ void narrow_step_partials(const NarrowStep<T>& step, cudaStream_t stream) {
 }
 
 template <class T>
-void narrow_epochs_in_one_block(const NarrowStep<T>& step, const NarrowEpochs<T>& epochs, cudaStream_t stream) {
+void finish_narrow_step(const T* partials, std::size_t blocks, int inputs, int hidden, double* sums,
+                        const NarrowUpdate<T>* update, cudaStream_t stream) {
+  finish_narrow_step_kernel<<<1, kFinishThreads, 0, stream>>>(partials, blocks, narrow_sums(inputs, hidden), sums,
+                                                              update ? *update : NarrowUpdate<T>{}, update != nullptr);
+  BACKPROP_CUDA_CHECK_LAUNCH("finish_narrow_step_kernel");
+}
+
+template <class T>
+void narrow_epochs_in_one_block(const NarrowStep<T>& step, const NarrowUpdate<T>& update, std::size_t count,
+                                cudaStream_t stream) {
   const auto kernel = pick_layout(step.inputs, step.hidden, [](auto in, auto hidden) {
     return &narrow_epochs_kernel<T, decltype(in)::value, decltype(hidden)::value>;
   });
-  kernel<<<1, kNarrowBlock, 0, stream>>>(step, epochs);
+  kernel<<<1, kNarrowBlock, 0, stream>>>(step, update, count);
   BACKPROP_CUDA_CHECK_LAUNCH("narrow_epochs_kernel");
 }
 
@@ -294,9 +349,14 @@ void narrow_forward(const NarrowStep<T>& step, T* probabilities, cudaStream_t st
 
 template void narrow_step_partials<float>(const NarrowStep<float>&, cudaStream_t);
 template void narrow_step_partials<double>(const NarrowStep<double>&, cudaStream_t);
-template void narrow_epochs_in_one_block<float>(const NarrowStep<float>&, const NarrowEpochs<float>&, cudaStream_t);
-template void narrow_epochs_in_one_block<double>(const NarrowStep<double>&, const NarrowEpochs<double>&,
-                                                 cudaStream_t);
+template void finish_narrow_step<float>(const float*, std::size_t, int, int, double*, const NarrowUpdate<float>*,
+                                       cudaStream_t);
+template void finish_narrow_step<double>(const double*, std::size_t, int, int, double*, const NarrowUpdate<double>*,
+                                        cudaStream_t);
+template void narrow_epochs_in_one_block<float>(const NarrowStep<float>&, const NarrowUpdate<float>&, std::size_t,
+                                               cudaStream_t);
+template void narrow_epochs_in_one_block<double>(const NarrowStep<double>&, const NarrowUpdate<double>&, std::size_t,
+                                                cudaStream_t);
 template void narrow_forward<float>(const NarrowStep<float>&, float*, cudaStream_t);
 template void narrow_forward<double>(const NarrowStep<double>&, double*, cudaStream_t);
 

@@ -55,31 +55,42 @@ struct NarrowStep {
 
 // Each of narrow_threads(N) threads takes the samples t, t + threads, ...
 // in order; each block adds its threads' sums in thread order and writes
-// them (see NarrowStep::partials); reduce_partial_columns adds up the
-// blocks. The order of every sum is a function of N alone.
+// them (see NarrowStep::partials); finish_narrow_step adds up the blocks.
+// The order of every sum is a function of N alone.
 template <class T>
 void narrow_step_partials(const NarrowStep<T>& step, cudaStream_t stream);
+
+// The gradient step on the parameters, by sgd_update's arithmetic
+// (θ -= rate · dθ, the mean gradient dθ in double), and the epoch's loss:
+// loss_history[*epoch] = Σ bce / N, then ++*epoch.
+template <class T>
+struct NarrowUpdate {
+  T *W1, *b1, *W2, *b2;   // the step's parameters, updated in place
+  T rate;
+  double inv_samples;
+  double* loss_history;
+  unsigned* epoch;
+};
+
+// The end of a step, in one block: each sum of the NarrowSums layout added
+// over the step's blocks in double, in an order fixed by their count; then
+// the update where one is given, else the sums into sums[k]. One launch
+// where a column reduction and an update kernel would take two graph nodes.
+template <class T>
+void finish_narrow_step(const T* partials, std::size_t blocks, int inputs, int hidden, double* sums,
+                        const NarrowUpdate<T>* update, cudaStream_t stream);
 
 // A data set of at most one block's samples trains `count` epochs in one
 // launch (narrow_epochs_in_one_block): launches, not arithmetic, would
 // bound it otherwise.
 inline bool fits_one_block(std::size_t samples) { return samples <= static_cast<std::size_t>(kNarrowBlock); }
 
+// `count` epochs, each the step and the update in one block, *epoch
+// advancing by count; the same bits as narrow_step_partials and
+// finish_narrow_step give epoch by epoch. Needs fits_one_block(step.samples).
 template <class T>
-struct NarrowEpochs {
-  T *W1, *b1, *W2, *b2;   // the step's parameters, updated in place
-  T rate;
-  double inv_samples;
-  double* loss_history;   // loss_history[*epoch + e], e < count
-  unsigned* epoch;        // advanced by count
-  std::size_t count;
-};
-
-// `count` epochs: the step, then sgd_update's arithmetic, each epoch, in one
-// block; the same bits as narrow_step_partials, reduce_partial_columns and
-// sgd_update give epoch by epoch. Needs fits_one_block(step.samples).
-template <class T>
-void narrow_epochs_in_one_block(const NarrowStep<T>& step, const NarrowEpochs<T>& epochs, cudaStream_t stream);
+void narrow_epochs_in_one_block(const NarrowStep<T>& step, const NarrowUpdate<T>& update, std::size_t count,
+                                cudaStream_t stream);
 
 // probabilities[n] = σ(σ(x_n W1 + b1) W2 + b2) for the step's samples (its
 // y, inv_samples and partials are not used).

@@ -4,15 +4,13 @@
 namespace backprop::cuda {
 namespace {
 
-// Partial b of column c is at partials[b * row_stride + c * column_stride].
+// Block c adds column c: partial b of it is at partials[b * columns + c].
 template <class T>
-__global__ void reduce_partials_kernel(const T* partials, std::size_t count, std::size_t row_stride,
-                                       std::size_t column_stride, double* sums, bool first) {
+__global__ void reduce_partials_kernel(const T* partials, std::size_t count, int columns, double* sums, bool first) {
   __shared__ double lane[kReduceBlock];
   const int c = blockIdx.x;
-  const T* column = partials + c * column_stride;
   double total = 0;
-  for (std::size_t b = threadIdx.x; b < count; b += kReduceBlock) total += column[b * row_stride];
+  for (std::size_t b = threadIdx.x; b < count; b += kReduceBlock) total += partials[b * columns + c];
   lane[threadIdx.x] = total;
   __syncthreads();
   for (int half = kReduceBlock / 2; half > 0; half /= 2) {
@@ -27,19 +25,11 @@ __global__ void reduce_partials_kernel(const T* partials, std::size_t count, std
 template <class T>
 void reduce_partials(const T* partials, std::size_t count, int columns, double* sums, bool first,
                      cudaStream_t stream) {
-  reduce_partials_kernel<<<columns, kReduceBlock, 0, stream>>>(partials, count, columns, 1, sums, first);
-  BACKPROP_CUDA_CHECK_LAUNCH("reduce_partials_kernel");
-}
-
-template <class T>
-void reduce_partial_columns(const T* partials, std::size_t count, int columns, double* sums, cudaStream_t stream) {
-  reduce_partials_kernel<<<columns, kReduceBlock, 0, stream>>>(partials, count, 1, count, sums, true);
+  reduce_partials_kernel<<<columns, kReduceBlock, 0, stream>>>(partials, count, columns, sums, first);
   BACKPROP_CUDA_CHECK_LAUNCH("reduce_partials_kernel");
 }
 
 template void reduce_partials<float>(const float*, std::size_t, int, double*, bool, cudaStream_t);
 template void reduce_partials<double>(const double*, std::size_t, int, double*, bool, cudaStream_t);
-template void reduce_partial_columns<float>(const float*, std::size_t, int, double*, cudaStream_t);
-template void reduce_partial_columns<double>(const double*, std::size_t, int, double*, cudaStream_t);
 
 }  // namespace backprop::cuda

@@ -17,9 +17,4 @@ template <class T>
 void reduce_partials(const T* partials, std::size_t count, int columns, double* sums, bool first,
                      cudaStream_t stream);
 
-// sums[c] = Σ_b partials[c * count + b], for partials stored column by
-// column, as the narrow step writes them.  partials: (columns, count)
-template <class T>
-void reduce_partial_columns(const T* partials, std::size_t count, int columns, double* sums, cudaStream_t stream);
-
 }  // namespace backprop::cuda
