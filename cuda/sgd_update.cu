@@ -4,8 +4,8 @@
 namespace backprop::cuda {
 namespace {
 
-template <class T, class G>
-__global__ void sgd_update_kernel(SgdArrays<T, G> a, T lr, double inv_samples) {
+template <class T>
+__global__ void sgd_update_kernel(SgdArrays<T> a, T lr, double inv_samples) {
   const std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
   const std::size_t n_w1 = static_cast<std::size_t>(a.inputs) * a.hidden;
   const std::size_t n_w2 = static_cast<std::size_t>(a.hidden) * a.outputs;
@@ -15,13 +15,13 @@ __global__ void sgd_update_kernel(SgdArrays<T, G> a, T lr, double inv_samples) {
   }
   // One flat index over [ W1 | b1 | W2 | b2 ].
   if (i < n_w1) {
-    a.W1[i] -= lr * static_cast<T>(a.dW1[i]);
+    a.W1[i] -= lr * a.dW1[i];
   } else if (i < n_w1 + a.hidden) {
     const std::size_t j = i - n_w1;
     a.b1[j] -= lr * static_cast<T>(a.db1[j]);
   } else if (i < n_w1 + a.hidden + n_w2) {
     const std::size_t k = i - n_w1 - a.hidden;
-    a.W2[k] -= lr * static_cast<T>(a.dW2[k]);
+    a.W2[k] -= lr * a.dW2[k];
   } else if (i < n_w1 + a.hidden + n_w2 + a.outputs) {
     const std::size_t o = i - n_w1 - a.hidden - n_w2;
     a.b2[o] -= lr * static_cast<T>(a.db2[o]);
@@ -30,8 +30,8 @@ __global__ void sgd_update_kernel(SgdArrays<T, G> a, T lr, double inv_samples) {
 
 }  // namespace
 
-template <class T, class G>
-void sgd_update(const SgdArrays<T, G>& a, T lr, double inv_samples, cudaStream_t stream) {
+template <class T>
+void sgd_update(const SgdArrays<T>& a, T lr, double inv_samples, cudaStream_t stream) {
   const std::size_t total = static_cast<std::size_t>(a.inputs) * a.hidden + a.hidden +
                             static_cast<std::size_t>(a.hidden) * a.outputs + a.outputs;
   const std::size_t blocks = (total + kUpdateBlock - 1) / kUpdateBlock;
@@ -39,8 +39,7 @@ void sgd_update(const SgdArrays<T, G>& a, T lr, double inv_samples, cudaStream_t
   BACKPROP_CUDA_CHECK_LAUNCH("sgd_update_kernel");
 }
 
-template void sgd_update<float, float>(const SgdArrays<float, float>&, float, double, cudaStream_t);
-template void sgd_update<float, double>(const SgdArrays<float, double>&, float, double, cudaStream_t);
-template void sgd_update<double, double>(const SgdArrays<double, double>&, double, double, cudaStream_t);
+template void sgd_update<float>(const SgdArrays<float>&, float, double, cudaStream_t);
+template void sgd_update<double>(const SgdArrays<double>&, double, double, cudaStream_t);
 
 }  // namespace backprop::cuda

@@ -10,12 +10,12 @@ namespace backprop::cuda {
 
 constexpr int kUpdateBlock = 256;
 
-// G: the weight gradients' type, T from the GEMMs, double from the narrow step.
-template <class T, class G = T>
+// The GEMM path's (the narrow path finishes its own: finish_narrow_step).
+template <class T>
 struct SgdArrays {
   int inputs, hidden, outputs;
   T *W1, *b1, *W2, *b2;        // parameters, updated in place
-  const G *dW1, *dW2;          // mean gradients (dZ2 carries the 1/N)
+  const T *dW1, *dW2;          // mean gradients (dZ2 carries the 1/N)
   const double *db1, *db2;     // mean gradients, summed in double
   const double* loss_sum;      // Σ bce over the data set
   double* loss_history;        // loss_history[*epoch] = loss_sum / N
@@ -23,7 +23,7 @@ struct SgdArrays {
 };
 
 // θ -= lr · dθ for θ in W1, b1, W2, b2; loss_history[*epoch] = loss_sum · inv_samples; ++*epoch.
-template <class T, class G>
-void sgd_update(const SgdArrays<T, G>& a, T lr, double inv_samples, cudaStream_t stream);
+template <class T>
+void sgd_update(const SgdArrays<T>& a, T lr, double inv_samples, cudaStream_t stream);
 
 }  // namespace backprop::cuda
