@@ -220,9 +220,10 @@ __device__ void apply_sum(const NarrowUpdate<T>& u, const NarrowSums& at, std::s
 
 // Lanes per sum in finish_narrow_step_kernel: lane l adds blocks l,
 // l + kFinishLanes, ..., then the lanes meet in a fixed tree. With 1024
-// threads, 16 sums a pass and at most 16 terms a lane (1024 blocks).
+// threads, 32 sums a pass (the article's 18 in one) and at most 32 terms a
+// lane (1024 blocks).
 constexpr int kFinishThreads = 1024;
-constexpr int kFinishLanes = 64;
+constexpr int kFinishLanes = 32;
 
 template <class T>
 __global__ void __launch_bounds__(kFinishThreads)
