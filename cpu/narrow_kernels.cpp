@@ -120,6 +120,8 @@ struct NarrowWeights {
   float W2[Hidden] = {};
   float b2 = 0;
 
+  // math::kMinusLog2e (core/activation_math.hpp, which this per-ISA file
+  // does not include: see vector_math.hpp).
   static float to_base2(float weight) { return static_cast<float>(weight * -1.4426950408889634); }
 
   explicit NarrowWeights(const ChunkWeights<float>& w) {

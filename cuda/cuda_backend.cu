@@ -1,8 +1,9 @@
 // The CUDA backend: registered as "cuda", usable when a device answers; its
 // sessions train on one of two paths (cuda_session.cuh):
 //   gemm_session.cu    cuBLAS GEMMs and fused element-wise kernels, any shape
-//   narrow_session.cu  one fused kernel per epoch, for one output, at most 4
-//                      inputs and 8 hidden units (unless fuse_narrow is off)
+//   narrow_session.cu  a fused step and a finishing kernel per epoch, for one
+//                      output, at most 4 inputs and 8 hidden units (unless
+//                      fuse_narrow is off)
 #include <memory>
 #include <string>
 

@@ -6,7 +6,8 @@
 // run_epochs call, so the host never waits inside the loop. How an epoch
 // computes its gradients is the subclass's:
 //   gemm_session.cu    cuBLAS GEMMs and fused element-wise kernels, any shape
-//   narrow_session.cu  one fused kernel per epoch, for narrow networks
+//   narrow_session.cu  a fused step and a finishing kernel per epoch, for
+//                      narrow networks
 #pragma once
 
 #include <memory>
@@ -30,7 +31,7 @@ class CudaSession : public TrainingSession {
   Parameters parameters_impl() const final;
   std::size_t memory_bytes_impl() const final;
 
-  // Enqueues one epoch on stream(): the gradients, then sgd_update, which
+  // Enqueues one epoch on stream(): the gradients, then the update, which
   // writes the loss to loss_history[*epoch] and advances *epoch.
   virtual void enqueue_epoch(T rate, double* loss_history, unsigned* epoch) = 0;
   // Whether the subclass runs many epochs as one launch (a data set so small
@@ -52,7 +53,7 @@ class CudaSession : public TrainingSession {
   DeviceBuffer<T> W1_, b1_, W2_, b2_;
 
  private:
-  DeviceBuffer<unsigned> epoch_;  // where sgd_update writes the next loss
+  DeviceBuffer<unsigned> epoch_;  // where the update writes the next loss
   DeviceBuffer<double> history_;  // losses of the current run_epochs call
   CapturedGraph epoch_graph_;
   T graph_rate_ = 0;               // what the captured epoch bakes in

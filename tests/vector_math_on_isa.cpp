@@ -25,7 +25,9 @@ namespace {
 testing::VectorMathLanes vector_math_on_lanes(const std::vector<float>& z, const std::vector<float>& y) {
   using Two = Pack<Floats, 2>;
   testing::VectorMathLanes out;
-  for (auto* lanes : {&out.exp, &out.exp2, &out.sigmoid, &out.sigmoid_of_base2, &out.probability, &out.loss}) lanes->resize(z.size());
+  for (auto* lanes : {&out.exp, &out.exp2, &out.sigmoid, &out.sigmoid_of_base2, &out.probability, &out.loss}) {
+    lanes->resize(z.size());
+  }
   for (std::size_t at = 0; at + sizeof(Two) / sizeof(float) <= z.size(); at += sizeof(Two) / sizeof(float)) {
     Two zs, ys, p;
     std::memcpy(&zs, z.data() + at, sizeof zs);
