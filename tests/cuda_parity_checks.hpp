@@ -25,13 +25,13 @@ constexpr double kGradientRtol = 1e-4;  // first step, f32, normalised by the la
 constexpr double kProbabilityAtol = 1e-4;
 
 // Random features in [-2, 2) and random targets in [0, 1].
-inline Dataset random_data(std::size_t samples, std::size_t inputs, std::uint32_t seed) {
+inline Dataset random_data(std::size_t samples, std::size_t inputs, std::uint32_t seed, std::size_t outputs = 1) {
   NumpyRandom rng(seed);
   Dataset d;
   d.inputs = inputs;
-  d.outputs = 1;
+  d.outputs = outputs;
   d.features.resize(samples * inputs);
-  d.targets.resize(samples);
+  d.targets.resize(samples * outputs);
   for (float& x : d.features) x = static_cast<float>(4 * rng.uniform() - 2);
   for (float& y : d.targets) y = static_cast<float>(rng.uniform());
   return d;
@@ -111,13 +111,14 @@ inline void check_random_run(const Backend& gpu, std::size_t samples, std::size_
 // nonzero biases (initialisation leaves them zero, which would hide a bias
 // the kernels mishandle).
 inline void check_first_step_gradients(const Backend& gpu, std::size_t samples, std::size_t hidden,
-                                       std::size_t inputs = 3) {
-  SCOPED_TRACE("inputs " + std::to_string(inputs) + ", hidden " + std::to_string(hidden));
+                                       std::size_t inputs = 3, std::size_t outputs = 1) {
+  SCOPED_TRACE("inputs " + std::to_string(inputs) + ", hidden " + std::to_string(hidden) + ", outputs " +
+               std::to_string(outputs));
   const auto cpu = make_backend("cpu");
-  const Dataset data = random_data(samples, inputs, 5);
-  Parameters p = init_xavier({inputs, hidden, 1}, 2);
+  const Dataset data = random_data(samples, inputs, 5, outputs);
+  Parameters p = init_xavier({inputs, hidden, outputs}, 2);
   for (std::size_t j = 0; j < hidden; ++j) p.b1[j] = 0.25 * static_cast<double>(j % 5) - 0.5;
-  p.b2[0] = 0.3;
+  for (std::size_t o = 0; o < outputs; ++o) p.b2[o] = 0.3 - 0.2 * static_cast<double>(o);
   const Gradients want = cpu->start(data, p, Precision::f32)->gradients();
   const Gradients got = gpu.start(data, p, Precision::f32)->gradients();
   EXPECT_NEAR(got.loss, want.loss, kGradientRtol * want.loss);
@@ -133,11 +134,15 @@ inline void check_first_step_gradients(const Backend& gpu, std::size_t samples, 
   compare(got.db2, want.db2, "db2");
 }
 
-// The first step on a wide shape (the GEMM path) and on the narrow step's
-// layouts: each input count from 1 to 4, hidden units padded to 4 or 8 (3
-// and 6 units) or not (8; the article's 4 is in its own test).
+// The first step on wide shapes (the GEMM path: many hidden units, more
+// inputs than the narrow step takes, several outputs) and on the narrow
+// step's layouts: each input count from 1 to 4, hidden units padded to 4 or
+// 8 (3 and 6 units) or not (8; the article's 4 is in its own test).
 inline void check_first_step_gradients_on_every_path(const Backend& gpu) {
   check_first_step_gradients(gpu, 3001, 40);
+  check_first_step_gradients(gpu, 3001, 4, 7);
+  check_first_step_gradients(gpu, 3001, 4, 2, 2);
+  check_first_step_gradients(gpu, 3001, 33, 5, 3);
   check_first_step_gradients(gpu, 3001, 6, 1);
   check_first_step_gradients(gpu, 3001, 3, 2);
   check_first_step_gradients(gpu, 3001, 3, 3);
