@@ -265,6 +265,29 @@ TEST(Cli, CompareWritesEveryRunsLossesAndTakesTheFirstRunAsReference) {
   EXPECT_EQ(count, 50u);
 }
 
+// Without --backends, every usable backend runs, the CPU first: cpu/f64 is
+// the reference.
+TEST(Cli, CompareRunsEveryUsableBackendWithTheCpuFirst) {
+  std::istringstream listing(run_cli("backends").out);
+  std::size_t usable = 0;
+  for (std::string line; std::getline(listing, line);) usable += contains(line, " usable");
+  const Outcome o = run_cli("compare --epochs 20");
+  ASSERT_EQ(o.status, 0) << o.err;
+  const auto rows = compare_rows(o.out);
+  ASSERT_EQ(rows.size(), 2 * usable) << o.out;
+  EXPECT_EQ(rows[0].run, "cpu/f64");
+  EXPECT_TRUE(rows[0].reference) << o.out;
+  EXPECT_TRUE(contains(o.err, " on cpu")) << o.err;
+}
+
+// A run that fails is named in the error.
+TEST(Cli, CompareNamesTheRunThatFailed) {
+  const Outcome o = run_cli("compare --backends cpu --precisions f64,f32 --lr 1e39 --epochs 10");
+  EXPECT_EQ(o.status, 1);
+  EXPECT_TRUE(contains(o.err, "backprop: error: cpu/f32: training diverged at epoch ")) << o.err;
+  EXPECT_EQ(o.out, "");
+}
+
 TEST(Cli, CompareOnAnUnusableBackendExitsOne) {
   if (contains(run_cli("backends").out, "cuda   usable")) GTEST_SKIP() << "a CUDA device is usable here";
   const Outcome o = run_cli("compare --backends cpu,cuda --epochs 10");

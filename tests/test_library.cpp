@@ -70,6 +70,20 @@ TEST(Train, RejectsBadOptions) {
   }
 }
 
+// A session driven directly checks its rate too, and a refused call leaves
+// the parameters as they were.
+TEST(Train, SessionRejectsABadRateAndKeepsItsParameters) {
+  const auto backend = make_backend("cpu");
+  const Parameters p = init_numpy({2, 4, 1}, 1);
+  const auto session = backend->start(Dataset::xor_points(4), p, Precision::f64);
+  for (double lr : {0.0, -0.5, std::nan(""), -double(INFINITY)}) {
+    EXPECT_NE(error_of([&] { session->run_epochs(3, lr); }).find("learning rate"), std::string::npos) << lr;
+  }
+  EXPECT_EQ(session->parameters().W1, p.W1);
+  EXPECT_TRUE(session->run_epochs(0, 1.0).empty());
+  EXPECT_EQ(session->run_epochs(2, 1.0).size(), 2u);
+}
+
 TEST(Train, RejectsMismatchedShapes) {
   const auto backend = make_backend("cpu");
   const Dataset data = Dataset::xor_points(4);
