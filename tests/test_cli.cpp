@@ -88,6 +88,25 @@ TEST(Cli, LossCsvHoldsEveryEpochAtFullPrecision) {
   EXPECT_EQ(rows, 3);
 }
 
+// --init xavier changes the start (the flag is not ignored) and, on 16
+// hidden units, learns XOR well inside the article's 10000 epochs.
+TEST(Cli, XavierStartLearnsXor) {
+  const std::string run = "train --backend cpu --hidden 16 --seed 1 --epochs 2000 --log-every 1000";
+  const Outcome xavier = run_cli(run + " --init xavier");
+  const Outcome numpy = run_cli(run + " --init numpy");
+  ASSERT_EQ(xavier.status, 0) << xavier.err;
+  ASSERT_EQ(numpy.status, 0) << numpy.err;
+  const std::string first_line = xavier.out.substr(0, xavier.out.find('\n'));
+  EXPECT_TRUE(contains(first_line, "Epoch     0 | Loss: ")) << xavier.out;
+  EXPECT_FALSE(contains(numpy.out, first_line)) << xavier.out << numpy.out;
+  EXPECT_TRUE(contains(xavier.out,
+                       "  [0 0]  |   0    |    0\n"
+                       "  [0 1]  |   1    |    1\n"
+                       "  [1 0]  |   1    |    1\n"
+                       "  [1 1]  |   0    |    0\n"))
+      << xavier.out;
+}
+
 TEST(Cli, BackendsListsCpu) {
   const Outcome o = run_cli("backends");
   ASSERT_EQ(o.status, 0) << o.err;
