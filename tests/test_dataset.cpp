@@ -2,6 +2,10 @@
 // and line in the message.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cctype>
+#include <random>
+
 #include "backprop/backprop.hpp"
 #include "temp_file.hpp"
 
@@ -92,6 +96,51 @@ TEST(Dataset, ValidateRejectsInconsistentArrays) {
   d.targets[1] = 2.0f;
   EXPECT_THROW(validate(d), Error);
   EXPECT_THROW(validate(Dataset{}), Error);
+}
+
+// Damaged files, made by random edits of a good one (bytes replaced,
+// inserted and deleted from an alphabet of digits, signs, separators,
+// letters and binary): each loads as a valid data set or fails with
+// backprop::Error naming the file and a line, never anything else.
+TEST(Csv, DamagedFilesLoadValidOrFailNamingTheLine) {
+  const std::string good = "x1,x2,y\n0,0,0\n0.5,-1e3,1\n1,0,0.25\n2.5E-1,7,1\n";
+  const std::string alphabet = std::string("0123456789.,-+eE \t\r\nnaifxyz") + '\0' + '\x7f' + '\xff';
+  std::mt19937 rng(11);
+  int loaded = 0, refused = 0;
+  for (int trial = 0; trial < 3000; ++trial) {
+    std::string text = good;
+    const int edits = 1 + static_cast<int>(rng() % 4);
+    for (int e = 0; e < edits; ++e) {
+      const std::size_t at = rng() % (text.size() + 1);
+      const char c = alphabet[rng() % alphabet.size()];
+      switch (rng() % 3) {
+        case 0: if (at < text.size()) text[at] = c; break;
+        case 1: text.insert(at, 1, c); break;
+        default: if (at < text.size()) text.erase(at, 1);
+      }
+    }
+    TempFile file(text);
+    try {
+      const Dataset d = Dataset::from_csv(file.path());
+      EXPECT_NO_THROW(validate(d)) << text;
+      ++loaded;
+    } catch (const Error& e) {
+      const std::string message = e.what();
+      EXPECT_EQ(message.rfind(file.path(), 0), 0u) << "file not named first in: " << message;
+      // "FILE:LINE: what", or one of the two whole-file problems.
+      const std::string rest = message.substr(std::min(message.size(), file.path().size()));
+      std::size_t digits = 1;
+      while (digits < rest.size() && std::isdigit(static_cast<unsigned char>(rest[digits]))) ++digits;
+      const bool names_a_line = rest.size() > 2 && rest[0] == ':' && digits > 1 && rest.compare(digits, 2, ": ") == 0;
+      EXPECT_TRUE(names_a_line || rest == ": no data rows" || rest == ": the file is empty") << message;
+      ++refused;
+    }
+  }
+  RecordProperty("loaded", loaded);
+  RecordProperty("refused", refused);
+  // Both outcomes occur: the edits neither always break the file nor never.
+  EXPECT_GT(loaded, 100);
+  EXPECT_GT(refused, 100);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <utility>
 
 #include "backprop/backprop.hpp"
 
@@ -70,12 +71,22 @@ TEST(Train, RejectsBadOptions) {
   }
 }
 
+// A session may read the caller's data set in place, so start() refuses a
+// temporary one, which would be gone before the first epoch.
+template <class D>
+concept StartsOn = requires(const Backend& backend, D&& data, const Parameters& params) {
+  backend.start(std::forward<D>(data), params, Precision::f32);
+};
+static_assert(StartsOn<Dataset&> && StartsOn<const Dataset&>);
+static_assert(!StartsOn<Dataset> && !StartsOn<Dataset&&>);
+
 // A session driven directly checks its rate too, and a refused call leaves
 // the parameters as they were.
 TEST(Train, SessionRejectsABadRateAndKeepsItsParameters) {
   const auto backend = make_backend("cpu");
   const Parameters p = init_numpy({2, 4, 1}, 1);
-  const auto session = backend->start(Dataset::xor_points(4), p, Precision::f64);
+  const Dataset data = Dataset::xor_points(4);
+  const auto session = backend->start(data, p, Precision::f64);
   for (double lr : {0.0, -0.5, std::nan(""), -double(INFINITY)}) {
     EXPECT_NE(error_of([&] { session->run_epochs(3, lr); }).find("learning rate"), std::string::npos) << lr;
   }

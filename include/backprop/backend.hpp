@@ -85,9 +85,11 @@ class Backend {
   virtual std::string name() const = 0;
 
   // Starts training `params` on `data`. The session may keep a reference to
-  // `data`: it must outlive the session.
+  // `data`: it must outlive the session (so a temporary is refused).
   std::unique_ptr<TrainingSession> start(const Dataset& data, const Parameters& params,
                                          Precision precision) const;
+  std::unique_ptr<TrainingSession> start(Dataset&& data, const Parameters& params,
+                                         Precision precision) const = delete;
 
   // Output probabilities, (samples, outputs) row-major.
   std::vector<double> predict(const Parameters& params, const Dataset& data,
