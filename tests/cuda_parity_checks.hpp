@@ -10,7 +10,7 @@
 
 #include "backprop/backprop.hpp"
 #include "golden_file.hpp"
-#include "numpy_random.hpp"
+#include "random_data.hpp"
 
 namespace backprop::testing {
 
@@ -23,19 +23,6 @@ constexpr double kWideLossRtol = 1e-4;
 constexpr double kF64LossAtol = 1e-9;
 constexpr double kGradientRtol = 1e-4;  // first step, f32, normalised by the largest component
 constexpr double kProbabilityAtol = 1e-4;
-
-// Random features in [-2, 2) and random targets in [0, 1].
-inline Dataset random_data(std::size_t samples, std::size_t inputs, std::uint32_t seed, std::size_t outputs = 1) {
-  NumpyRandom rng(seed);
-  Dataset d;
-  d.inputs = inputs;
-  d.outputs = outputs;
-  d.features.resize(samples * inputs);
-  d.targets.resize(samples * outputs);
-  for (float& x : d.features) x = static_cast<float>(4 * rng.uniform() - 2);
-  for (float& y : d.targets) y = static_cast<float>(rng.uniform());
-  return d;
-}
 
 inline void expect_parameters_near(const Parameters& got, const Parameters& want, double atol) {
   auto near = [atol](const std::vector<double>& g, const std::vector<double>& w, const char* name) {
