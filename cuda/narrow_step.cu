@@ -84,12 +84,22 @@ struct PaddedSums {
   }
 };
 
-// Rows of the block's reduction tile: what fits in 32 KiB of shared memory,
-// with each row one longer than the block to stagger the banks.
+// The block's reduction (block_totals) adds each row of its threads' sums
+// in two levels: kSegments threads per row each add every kSegments-th
+// column, then one thread adds the row's segments in order. A single thread
+// per row would run a chain of up to kNarrowBlock dependent adds (a few
+// thousand cycles) while the block's other warps wait at the barrier.
+constexpr int kSegments = 8;
+// A tile row is kNarrowBlock + kSegments long: with that stride the 32
+// threads of a warp (4 rows x 8 segments) read 32 different banks.
+constexpr int kTileStride = kNarrowBlock + kSegments;
+// Rows of the reduction tile: what fits in 32 KiB of shared memory, and at
+// most one row per kSegments threads.
 template <class T, int kCount>
 constexpr int reduction_rows() {
-  constexpr int fit = (32 * 1024) / static_cast<int>((kNarrowBlock + 1) * sizeof(T));
-  return kCount < fit ? kCount : fit;
+  constexpr int fit = (32 * 1024) / static_cast<int>(kTileStride * sizeof(T));
+  constexpr int most = fit < kNarrowBlock / kSegments ? fit : kNarrowBlock / kSegments;
+  return kCount < most ? kCount : most;
 }
 
 // Samples whose loads a thread issues together (see add_thread_samples).
@@ -151,17 +161,20 @@ __device__ void add_thread_samples(const NarrowStep<T>& s, const NarrowNetwork<T
 }
 
 // The block's totals of its threads' sums, a tile of rows at a time: every
-// thread writes its column, then thread r adds row r across the first
-// `live` threads (those that took samples; the others hold zeros) in order
-// and calls emit(k, total) with k in the NarrowSums layout, dW1's and db1's
-// totals times W2 (read from s, so emit must not change it). All threads of
-// the block must call this.
+// thread writes its column; thread (r, g) adds columns g, g + kSegments, ...
+// of row r, up to the first `live` threads (those that took samples; the
+// others hold zeros); thread r adds its row's kSegments parts in order and
+// calls emit(k, total) with k in the NarrowSums layout, dW1's and db1's
+// totals times W2 (read from s, so emit must not change it). The order is
+// fixed by `live` alone. All threads of the block must call this.
 template <class T, int kIn, int kHidden, class Emit>
 __device__ void block_totals(const NarrowStep<T>& s, const T (&sum)[PaddedSums<kIn, kHidden>::kCount], int live,
                              Emit emit) {
   using Sums = PaddedSums<kIn, kHidden>;
   constexpr int kRows = reduction_rows<T, Sums::kCount>();
-  __shared__ T tile[kRows][kNarrowBlock + 1];
+  __shared__ T tile[kRows][kTileStride];
+  __shared__ T parts[kRows][kSegments];
+  const int part_row = static_cast<int>(threadIdx.x) / kSegments, segment = static_cast<int>(threadIdx.x) % kSegments;
 #pragma unroll
   for (int first = 0; first < Sums::kCount; first += kRows) {
 #pragma unroll
@@ -169,25 +182,44 @@ __device__ void block_totals(const NarrowStep<T>& s, const T (&sum)[PaddedSums<k
       if (first + r < Sums::kCount) tile[r][threadIdx.x] = sum[first + r];
     }
     __syncthreads();
+    if (part_row < kRows && first + part_row < Sums::kCount) {
+      T part = 0;
+      for (int i = segment; i < live; i += kSegments) part += tile[part_row][i];
+      parts[part_row][segment] = part;
+    }
+    __syncthreads();
     const int row = first + static_cast<int>(threadIdx.x);
     if (threadIdx.x < kRows && row < Sums::kCount) {
       const int k = Sums::compact_index(row, s.hidden);
       if (k >= 0) {
         T total = 0;
-        for (int i = 0; i < live; ++i) total += tile[threadIdx.x][i];
+#pragma unroll
+        for (int g = 0; g < kSegments; ++g) total += parts[threadIdx.x][g];
         const int unit = Sums::scale_of(row);
         emit(k, unit < 0 ? total : total * s.W2[unit]);
       }
     }
-    __syncthreads();  // before the next rows overwrite the tile
+    __syncthreads();  // before the next rows overwrite the tile and parts
   }
+}
+
+// Blocks of the step that an SM should hold at once, so that more loads are
+// in flight: for the float layouts of 4 hidden units, 3 (at most 85
+// registers a thread; they need about 80) or 4 for one input (64). 0 leaves
+// ptxas its own choice, as if no minimum were given (checked with -v: the
+// same register counts), which suits the others.
+template <class T, int kIn, int kHidden>
+constexpr int narrow_step_blocks_per_sm() {
+  if (sizeof(T) != 4 || kHidden != 4) return 0;
+  return kIn == 1 ? 4 : 3;
 }
 
 // __launch_bounds__: the f64 layouts of 8 hidden units need up to 252
 // registers; the bound keeps ptxas within what a block of kNarrowBlock
-// threads may use.
+// threads may use, and asks for narrow_step_blocks_per_sm.
 template <class T, int kIn, int kHidden>
-__global__ void __launch_bounds__(kNarrowBlock) narrow_step_partials_kernel(NarrowStep<T> s, std::size_t threads) {
+__global__ void __launch_bounds__(kNarrowBlock, (narrow_step_blocks_per_sm<T, kIn, kHidden>()))
+    narrow_step_partials_kernel(NarrowStep<T> s, std::size_t threads) {
   const std::size_t t = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
   const NarrowNetwork<T, kIn, kHidden> net(s);
   T sum[PaddedSums<kIn, kHidden>::kCount] = {};

@@ -54,9 +54,9 @@ struct NarrowStep {
 };
 
 // Each of narrow_threads(N) threads takes the samples t, t + threads, ...
-// in order; each block adds its threads' sums in thread order and writes
-// them (see NarrowStep::partials); finish_narrow_step adds up the blocks.
-// The order of every sum is a function of N alone.
+// in order; each block adds up its threads' sums and writes them (see
+// NarrowStep::partials); finish_narrow_step adds up the blocks. The order
+// of every sum is a function of N alone.
 template <class T>
 void narrow_step_partials(const NarrowStep<T>& step, cudaStream_t stream);
 
