@@ -1,9 +1,12 @@
-// Analytic gradients against central finite differences of the loss, in f64.
+// The CPU backend in f64: analytic gradients against central finite
+// differences of the loss, and the loss and probabilities against a plain
+// loop over samples, for input counts 1 to 7 and one to three outputs.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <vector>
 
 #include "backprop/backprop.hpp"
 #include "random_data.hpp"
