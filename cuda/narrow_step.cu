@@ -87,8 +87,9 @@ struct PaddedSums {
 // The block's reduction (block_totals) adds each row of its threads' sums
 // in two levels: kSegments threads per row each add every kSegments-th
 // column, then one thread adds the row's segments in order. A single thread
-// per row would run a chain of up to kNarrowBlock dependent adds (a few
-// thousand cycles) while the block's other warps wait at the barrier.
+// per row would run a chain of up to kNarrowBlock dependent adds (about a
+// thousand cycles in float) while the block's other warps wait at the
+// barrier.
 constexpr int kSegments = 8;
 // A tile row is kNarrowBlock + kSegments long: with that stride the 32
 // threads of a warp (4 rows x 8 segments) read 32 different banks.
