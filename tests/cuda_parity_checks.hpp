@@ -94,8 +94,8 @@ inline void check_random_run(const Backend& gpu, std::size_t samples, std::size_
   for (std::size_t s = 0; s < p_cpu.size(); ++s) ASSERT_NEAR(p_gpu[s], p_cpu[s], kProbabilityAtol) << "sample " << s;
 }
 
-// The loss and every gradient component of one pass, f32, from weights with
-// nonzero biases (initialisation leaves them zero, which would hide a bias
+// The loss, every gradient component and the probabilities of one pass,
+// f32, from weights with nonzero biases (initialisation leaves them zero, which would hide a bias
 // the kernels mishandle).
 inline void check_first_step_gradients(const Backend& gpu, std::size_t samples, std::size_t hidden,
                                        std::size_t inputs = 3, std::size_t outputs = 1) {
@@ -119,6 +119,10 @@ inline void check_first_step_gradients(const Backend& gpu, std::size_t samples, 
   compare(got.db1, want.db1, "db1");
   compare(got.dW2, want.dW2, "dW2");
   compare(got.db2, want.db2, "db2");
+  const auto p_cpu = cpu->predict(p, data, Precision::f32);
+  const auto p_gpu = gpu.predict(p, data, Precision::f32);
+  ASSERT_EQ(p_gpu.size(), p_cpu.size());
+  for (std::size_t s = 0; s < p_cpu.size(); ++s) ASSERT_NEAR(p_gpu[s], p_cpu[s], kProbabilityAtol) << "probability " << s;
 }
 
 // The first step on wide shapes (the GEMM path: many hidden units, more
