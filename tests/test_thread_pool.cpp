@@ -49,12 +49,11 @@ TEST(ThreadPool, ManyShortCallsInARow) {
 TEST(ThreadPool, RethrowsATasksExceptionAfterTheOtherTasksFinish) {
   ThreadPool pool(4);
   std::vector<std::atomic<int>> runs(64);
-  EXPECT_THROW(pool.parallel_for(runs.size(),
-                                 [&](std::size_t index, unsigned) {
-                                   runs[index] += 1;
-                                   if (index % 10 == 3) throw std::runtime_error("task " + std::to_string(index));
-                                 }),
-               std::runtime_error);
+  const auto throw_at_some = [&](std::size_t index, unsigned) {
+    runs[index] += 1;
+    if (index % 10 == 3) throw std::runtime_error("task " + std::to_string(index));
+  };
+  EXPECT_THROW(pool.parallel_for(runs.size(), throw_at_some), std::runtime_error);
   for (std::size_t i = 0; i < runs.size(); ++i) EXPECT_EQ(runs[i].load(), 1) << "index " << i;
 
   // The failure does not stick to the pool.
@@ -67,10 +66,10 @@ TEST(ThreadPool, RethrowsATasksExceptionAfterTheOtherTasksFinish) {
 // task's own, on the caller's thread.
 TEST(ThreadPool, RethrowsInlineToo) {
   ThreadPool single(1);
-  EXPECT_THROW(single.parallel_for(5, [](std::size_t index, unsigned) {
+  const auto throw_at_four = [](std::size_t index, unsigned) {
     if (index == 4) throw std::logic_error("last");
-  }),
-               std::logic_error);
+  };
+  EXPECT_THROW(single.parallel_for(5, throw_at_four), std::logic_error);
   ThreadPool pool(2);
   EXPECT_THROW(pool.parallel_for(1, [](std::size_t, unsigned) { throw std::logic_error("only"); }),
                std::logic_error);
