@@ -9,9 +9,12 @@ work per iteration it says what the GPU must issue per sample, on a machine
 that has no GPU.
 
 usage: cuobjdump -sass build/CMakeFiles/backprop_cuda_objects.dir/cuda/narrow_step.cu.o |
-           bench/sass_loops.py [NAME-FILTER]
+           bench/sass_loops.py [--mix] [NAME-FILTER]
+--mix also lists each loop's opcodes by count (FFMA, MUFU.EX2, ...), with a
+predicate's guard and an instruction's operands left out.
 (cuobjdump ships with the CUDA toolkit, or: pip install nvidia-cuda-cuobjdump)
 """
+import collections
 import re
 import subprocess
 import sys
@@ -57,21 +60,33 @@ def longest_loop(body):
     return best
 
 
+def opcode(instruction):
+    """FFMA from '@!P0 FFMA R1, R2, R3, R4'."""
+    words = instruction.split()
+    return words[1] if words[0].startswith("@") else words[0]
+
+
 def main():
-    wanted = sys.argv[1] if len(sys.argv) > 1 else ""
+    args = sys.argv[1:]
+    mix = "--mix" in args
+    args = [a for a in args if a != "--mix"]
+    wanted = args[0] if args else ""
     rows = []
     for name, body in kernels(sys.stdin.read()):
         loop = longest_loop(body)
         if loop:
             mufu = sum("MUFU" in o for o in loop)
             branches = sum(re.search(r"\bBRA\b", o) is not None for o in loop)
-            rows.append((name, len(loop), mufu, branches))
+            rows.append((name, loop, mufu, branches))
     names = demangle([r[0] for r in rows])
     print(f"{'instructions':>12} {'MUFU':>5} {'branches':>8}  kernel (longest loop)")
-    for (_, count, mufu, branches), name in zip(rows, names):
+    for (_, loop, mufu, branches), name in zip(rows, names):
         name = re.sub(r"backprop::cuda::\(anonymous namespace\)::", "", name)
         if wanted in name:
-            print(f"{count:>12} {mufu:>5} {branches:>8}  {name}")
+            print(f"{len(loop):>12} {mufu:>5} {branches:>8}  {name}")
+            if mix:
+                counts = collections.Counter(opcode(o) for o in loop).most_common()
+                print("              " + ", ".join(f"{n} {op}" for op, n in counts))
 
 
 if __name__ == "__main__":

@@ -56,7 +56,7 @@ note "- build: ok in $(( $(date +%s) - start )) s for sm_${arch}"
 cuobjdump=$(command -v cuobjdump || echo "$nvcc_dir/cuobjdump")
 if [ -x "$cuobjdump" ]; then
   "$cuobjdump" -sass "$build/CMakeFiles/backprop_cuda_objects.dir/cuda/narrow_step.cu.o" |
-    python3 bench/sass_loops.py step_partials >"$out/sass-narrow.txt" 2>&1
+    python3 bench/sass_loops.py --mix step_partials >"$out/sass-narrow.txt" 2>&1
   note "- narrow step, f32 2-4-1, static instructions in its loop of 4 samples: $(awk '/float, 2, 4>/ {print $1 " (" $2 " MUFU)"}' "$out/sass-narrow.txt") (sass-narrow.txt)"
 fi
 
