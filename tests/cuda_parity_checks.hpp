@@ -35,6 +35,16 @@ inline void expect_parameters_near(const Parameters& got, const Parameters& want
   near(got.b2, want.b2, "b2");
 }
 
+// The probabilities the GPU predicts from `gpu_params`, each within
+// kProbabilityAtol of the CPU's from `cpu_params` (f32).
+inline void expect_probabilities_near(const Backend& gpu, const Parameters& gpu_params, const Backend& cpu,
+                                      const Parameters& cpu_params, const Dataset& data) {
+  const auto p_cpu = cpu.predict(cpu_params, data, Precision::f32);
+  const auto p_gpu = gpu.predict(gpu_params, data, Precision::f32);
+  ASSERT_EQ(p_gpu.size(), p_cpu.size());
+  for (std::size_t s = 0; s < p_cpu.size(); ++s) ASSERT_NEAR(p_gpu[s], p_cpu[s], kProbabilityAtol) << "sample " << s;
+}
+
 // The article's run (seed 42, lr 1, f32) for `epochs` epochs; with all
 // 10000, the predictions must also be the CPU's.
 inline void check_article_run(const Backend& gpu, std::size_t epochs) {
@@ -88,10 +98,7 @@ inline void check_random_run(const Backend& gpu, std::size_t samples, std::size_
   for (std::size_t e = 0; e < want.losses.size(); ++e) {
     ASSERT_NEAR(got.losses[e], want.losses[e], kWideLossRtol * std::fabs(want.losses[e])) << "epoch " << e;
   }
-  const auto p_cpu = cpu->predict(want.params, data, Precision::f32);
-  const auto p_gpu = gpu.predict(got.params, data, Precision::f32);
-  ASSERT_EQ(p_gpu.size(), p_cpu.size());
-  for (std::size_t s = 0; s < p_cpu.size(); ++s) ASSERT_NEAR(p_gpu[s], p_cpu[s], kProbabilityAtol) << "sample " << s;
+  expect_probabilities_near(gpu, got.params, *cpu, want.params, data);
 }
 
 // The loss, every gradient component and the probabilities of one pass,
@@ -119,10 +126,7 @@ inline void check_first_step_gradients(const Backend& gpu, std::size_t samples, 
   compare(got.db1, want.db1, "db1");
   compare(got.dW2, want.dW2, "dW2");
   compare(got.db2, want.db2, "db2");
-  const auto p_cpu = cpu->predict(p, data, Precision::f32);
-  const auto p_gpu = gpu.predict(p, data, Precision::f32);
-  ASSERT_EQ(p_gpu.size(), p_cpu.size());
-  for (std::size_t s = 0; s < p_cpu.size(); ++s) ASSERT_NEAR(p_gpu[s], p_cpu[s], kProbabilityAtol) << "probability " << s;
+  expect_probabilities_near(gpu, p, *cpu, p, data);
 }
 
 // The first step on wide shapes (the GEMM path: many hidden units, more
