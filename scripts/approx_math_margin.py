@@ -16,6 +16,8 @@ No GPU needed: NumPy only.  Usage: python3 scripts/approx_math_margin.py
 """
 import numpy as np
 
+from numpy_reference import init_numpy, xor_data
+
 f32 = np.float32
 MINUS_LOG2E = -1.4426950408889634
 ULP = 2.0 ** -23
@@ -32,11 +34,10 @@ def article_losses(error, rng, epochs=10000):
             u = np.full(values.shape, -1.0 if error == 'low' else 1.0)
         return (values.astype(np.float64) * (1 + u * ulps * ULP)).astype(f32)
 
-    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=f32)
-    Y = np.array([0, 1, 1, 0], dtype=f32)
-    np.random.seed(42)  # the article's start: W1 = randn(2, 4) * 0.1, then W2 = randn(4, 1) * 0.1
-    W1 = (np.random.randn(2, 4) * 0.1).astype(f32)
-    W2 = (np.random.randn(4, 1) * 0.1)[:, 0].astype(f32)
+    X, Y = xor_data(4)
+    Y = Y[:, 0]
+    W1, W2 = init_numpy(42, 2, 4, 1)  # the article's start
+    W1, W2 = W1.astype(f32), W2[:, 0].astype(f32)
     b1, b2 = np.zeros(4, f32), f32(0)
     quarter = f32(0.25)
     losses = []
