@@ -146,5 +146,8 @@ else
   note "result: PASS"
 fi
 # Everything in one archive too, for machines that hand back only a few files.
-tar -czf "$out/logs.tar.gz" -C "$out" --exclude=logs.tar.gz .
+# Packed beside DIR first: tar warns (and fails) on a folder that changes
+# while it reads it, as DIR would with the archive growing inside it.
+archive=$(mktemp "${out%/}.logs.XXXXXX")
+tar -czf "$archive" -C "$out" --exclude=logs.tar.gz . && mv "$archive" "$out/logs.tar.gz"
 exit $status
