@@ -82,6 +82,8 @@ void ThreadPool::work(unsigned worker) {
 }
 
 void ThreadPool::run_on_workers(std::size_t count, const Task& task) {
+  // The workers serve one call at a time: the others wait here for theirs.
+  std::lock_guard turn(turn_);
   {
     std::lock_guard lock(mutex_);
     task_ = &task;

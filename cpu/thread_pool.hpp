@@ -1,6 +1,8 @@
 // A fixed set of worker threads that run the tasks of one parallel_for at a
 // time. Which thread runs a task never changes what the task computes, so
-// results do not depend on the thread count.
+// results do not depend on the thread count. Calls from several threads take
+// turns (the sessions of one backend share its pool); a task must not call
+// parallel_for on its own pool.
 #pragma once
 
 #include <atomic>
@@ -44,6 +46,7 @@ class ThreadPool {
   static bool poll(Ready ready);
 
   std::vector<std::thread> workers_;
+  std::mutex turn_;   // held by the one call the workers serve
   std::mutex mutex_;
   std::condition_variable wake_;
   std::condition_variable done_;

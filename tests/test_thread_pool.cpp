@@ -1,11 +1,13 @@
 // The CPU backend's thread pool: every task runs once, on a worker of the
 // pool, an exception reaches the caller, and the pool stays usable after it.
+// Several threads may call it at once (sessions of one backend share it).
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "thread_pool.hpp"
@@ -60,6 +62,43 @@ TEST(ThreadPool, RethrowsATasksExceptionAfterTheOtherTasksFinish) {
   std::atomic<int> after = 0;
   pool.parallel_for(100, [&](std::size_t, unsigned) { ++after; });
   EXPECT_EQ(after.load(), 100);
+}
+
+// Sessions of one backend share its pool, so calls may come from several
+// threads at once: each call still runs each of its indices once, and no two
+// of its tasks hold the same worker index at the same time (that index picks
+// the task's scratch memory).
+TEST(ThreadPool, CallsFromSeveralThreadsAtOnce) {
+  ThreadPool pool(3);
+  constexpr int kCallers = 4, kCalls = 300;
+  std::vector<std::string> failures(kCallers);
+  std::vector<std::thread> callers;
+  for (int caller = 0; caller < kCallers; ++caller) {
+    callers.emplace_back([&, caller] {
+      for (int call = 0; call < kCalls && failures[caller].empty(); ++call) {
+        const std::size_t count = 1 + static_cast<std::size_t>(call * 7 + caller) % 40;
+        std::vector<std::atomic<int>> runs(count);
+        std::atomic<bool> busy[3] = {false, false, false};
+        std::atomic<int> bad_worker = -1;
+        pool.parallel_for(count, [&](std::size_t index, unsigned worker) {
+          runs[index] += 1;
+          if (worker >= 3 || busy[worker].exchange(true)) {
+            bad_worker = static_cast<int>(worker);
+            return;
+          }
+          std::this_thread::yield();
+          busy[worker] = false;
+        });
+        for (std::size_t i = 0; i < count; ++i) {
+          if (runs[i].load() != 1) failures[caller] = "index " + std::to_string(i) + " ran " +
+                                                      std::to_string(runs[i].load()) + " times";
+        }
+        if (bad_worker.load() != -1) failures[caller] = "worker " + std::to_string(bad_worker.load()) + " shared";
+      }
+    });
+  }
+  for (auto& t : callers) t.join();
+  for (int caller = 0; caller < kCallers; ++caller) EXPECT_EQ(failures[caller], "") << "caller " << caller;
 }
 
 // With one thread, or one task, the pool runs inline: the exception is the

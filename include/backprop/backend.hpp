@@ -5,6 +5,12 @@
 // backend's *_impl. Training happens in a TrainingSession that holds the data
 // and parameters resident (on the GPU for cuda), so a run of epochs needs no
 // host round trip per epoch: losses come back once per run_epochs call.
+//
+// Threads: list_backends, make_backend and a Backend's calls may come from
+// several threads at once, and each session started from one Backend is
+// independent of the others (the cpu backend's sessions take turns on its
+// thread pool, so running them at once gives the same bits, not more speed).
+// A TrainingSession itself is for one thread at a time.
 #pragma once
 
 #include <cstddef>
