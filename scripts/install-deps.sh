@@ -4,7 +4,7 @@
 # here: without nvcc the build is CPU-only.
 set -euo pipefail
 
-packages=(cmake ninja-build g++ googletest libgtest-dev libbenchmark-dev libcli11-dev)
+packages=(cmake ninja-build g++ googletest libgtest-dev libbenchmark-dev libcli11-dev clang)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

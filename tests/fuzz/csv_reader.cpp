@@ -1,0 +1,30 @@
+// libFuzzer target for the CSV reader (scripts/fuzz-csv.sh builds and runs
+// it): whatever the bytes, Dataset::from_csv either returns a data set that
+// validate() accepts, or throws backprop::Error whose message names the
+// file. A crash, a sanitizer report, a hang or any other exception is a
+// finding.
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+
+#include "backprop/dataset.hpp"
+#include "backprop/error.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const unsigned char* bytes, std::size_t size) {
+  // The reader takes a path: each input goes through one file, in memory
+  // where /dev/shm exists.
+  static const std::string path = std::string(access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp") +
+                                  "/backprop-fuzz-" + std::to_string(getpid()) + ".csv";
+  std::FILE* file = std::fopen(path.c_str(), "wb");
+  if (file == nullptr) __builtin_trap();
+  if (size != 0 && std::fwrite(bytes, 1, size, file) != size) __builtin_trap();
+  std::fclose(file);
+  try {
+    const backprop::Dataset data = backprop::Dataset::from_csv(path);
+    backprop::validate(data);  // what it loaded must be a usable data set
+  } catch (const backprop::Error& e) {
+    if (std::string(e.what()).find(path) == std::string::npos) __builtin_trap();
+  }
+  return 0;
+}
