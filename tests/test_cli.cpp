@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <ostream>
 #include <sstream>
 
 #include "temp_file.hpp"
@@ -124,6 +125,8 @@ struct UsageCase {
   const char* args;
   const char* message;  // part of the error
 };
+
+void PrintTo(const UsageCase& c, std::ostream* os) { *os << "backprop " << c.args; }
 
 class CliUsage : public ::testing::TestWithParam<UsageCase> {};
 

@@ -15,6 +15,7 @@
 #include "chunk_kernels.hpp"
 #include "golden_file.hpp"
 #include "numpy_random.hpp"
+#include "print_values.hpp"
 #include "vector_math_on_isa.hpp"
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -154,6 +155,10 @@ struct IsaCase {
   Shape shape;
   std::size_t samples;
 };
+void PrintTo(const IsaCase& c, std::ostream* os) {
+  PrintTo(c.shape, os);
+  *os << " on " << c.samples << " samples";
+}
 class IsaBuilds : public ::testing::TestWithParam<std::tuple<Precision, IsaCase>> {};
 
 TEST_P(IsaBuilds, GiveBitIdenticalTraining) {

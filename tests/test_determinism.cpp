@@ -8,6 +8,7 @@
 
 #include "backprop/backprop.hpp"
 #include "golden_file.hpp"
+#include "print_values.hpp"
 
 namespace backprop {
 namespace {

@@ -3,6 +3,7 @@
 // with exactly the arguments the CUDA backend passes to cublas<T>gemm.
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <random>
 
 #include "gemm_plan.hpp"
@@ -37,6 +38,11 @@ struct PlanCase {
   std::size_t first_row;
   int rows;
 };
+
+void PrintTo(const PlanCase& c, std::ostream* os) {
+  *os << c.inputs << '-' << c.hidden << '-' << c.outputs << ", " << c.samples << " samples, rows " << c.first_row
+      << " to " << c.first_row + c.rows;
+}
 
 class GemmPlan : public ::testing::TestWithParam<PlanCase> {};
 
