@@ -15,6 +15,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <exception>
 #include <new>
 #include <string>
 #include <vector>
@@ -388,6 +389,9 @@ int main(int argc, char** argv) {
     return 1;
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "backprop: error: out of memory\n");
+    return 1;
+  } catch (const std::exception& e) {  // not the library's own: still a message, not an abort
+    std::fprintf(stderr, "backprop: error: %s\n", e.what());
     return 1;
   }
   return 2;

@@ -1,6 +1,10 @@
 #include "thread_pool.hpp"
 
 #include <chrono>
+#include <string>
+#include <system_error>
+
+#include "backprop/error.hpp"
 
 namespace backprop::cpu {
 
@@ -34,10 +38,22 @@ bool ThreadPool::poll(Ready ready) {
 }
 
 ThreadPool::ThreadPool(unsigned threads) {
-  for (unsigned w = 1; w < threads; ++w) workers_.emplace_back([this, w] { work(w); });
+  workers_.reserve(threads > 0 ? threads - 1 : 0);
+  try {
+    for (unsigned w = 1; w < threads; ++w) workers_.emplace_back([this, w] { work(w); });
+  } catch (const std::system_error& e) {
+    // Out of threads or memory for their stacks: the workers already started
+    // wait on members about to be destroyed, so stop them before unwinding.
+    const std::size_t started = workers_.size() + 1;
+    stop_workers();
+    throw Error("cannot start " + std::to_string(threads) + " CPU threads (" + std::to_string(started) +
+                " started): " + e.what());
+  }
 }
 
-ThreadPool::~ThreadPool() {
+ThreadPool::~ThreadPool() { stop_workers(); }
+
+void ThreadPool::stop_workers() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;

@@ -18,6 +18,7 @@ namespace backprop::cpu {
 class ThreadPool {
  public:
   // threads: how many run tasks, the calling thread included (at least 1).
+  // Throws backprop::Error when the system cannot start that many.
   explicit ThreadPool(unsigned threads);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
@@ -40,6 +41,7 @@ class ThreadPool {
  private:
   using Task = std::function<void(std::size_t index, unsigned worker)>;
   void run_on_workers(std::size_t count, const Task& task);
+  void stop_workers();
   void work(unsigned worker);
   void run_tasks(unsigned worker);
   template <class Ready>

@@ -2,14 +2,19 @@
 // pool, an exception reaches the caller, and the pool stays usable after it.
 // Several threads may call it at once (sessions of one backend share it).
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "backprop/error.hpp"
 #include "thread_pool.hpp"
 
 namespace backprop::cpu {
@@ -99,6 +104,39 @@ TEST(ThreadPool, CallsFromSeveralThreadsAtOnce) {
   }
   for (auto& t : callers) t.join();
   for (int caller = 0; caller < kCallers; ++caller) EXPECT_EQ(failures[caller], "") << "caller " << caller;
+}
+
+// A system that cannot start the threads asked for (here: no address space
+// left for their stacks) gets an Error naming how many, and the workers
+// already started are stopped: destroying the pool's members under waiting
+// workers used to hang. Run in a child process, which may limit itself.
+TEST(ThreadPool, TooManyThreadsForTheSystemIsAnError) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "a sanitizer's own address-space reservations defeat the limit this test sets";
+#else
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  const auto start_with_little_memory = [] {
+    alarm(30);  // a hang ends the child with SIGALRM, failing the test
+    long pages = 0;
+    if (std::FILE* statm = std::fopen("/proc/self/statm", "r")) {
+      if (std::fscanf(statm, "%ld", &pages) != 1) pages = 0;
+      std::fclose(statm);
+    }
+    if (pages <= 0) std::_Exit(4);
+    // Room for a few 8 MiB thread stacks beyond what the process maps now.
+    const rlimit limit{static_cast<rlim_t>(pages) * static_cast<rlim_t>(sysconf(_SC_PAGESIZE)) + (48 << 20),
+                       RLIM_INFINITY};
+    if (setrlimit(RLIMIT_AS, &limit) != 0) std::_Exit(5);
+    try {
+      ThreadPool pool(200);
+    } catch (const Error& e) {
+      const std::string message = e.what();
+      std::_Exit(message.find("cannot start 200 CPU threads") != std::string::npos ? 0 : 2);
+    }
+    std::_Exit(3);  // all 200 started: the limit did not bite
+  };
+  EXPECT_EXIT(start_with_little_memory(), ::testing::ExitedWithCode(0), "");
+#endif
 }
 
 // With one thread, or one task, the pool runs inline: the exception is the

@@ -1,5 +1,6 @@
 // backprop::Error: the one exception type the library throws for bad input,
-// unusable backends and failures inside a backend (CUDA and cuBLAS included).
+// unusable backends and failures inside a backend (CUDA and cuBLAS, threads
+// that cannot start). Host memory running out stays std::bad_alloc.
 #pragma once
 
 #include <stdexcept>
