@@ -3,7 +3,8 @@
 // backends and precisions, or list the compiled backends.
 //
 // Exit status: 0 success, 2 usage errors (bad flags or values), 1 failures
-// at run time (unreadable data, unusable backend, divergence).
+// at run time (unreadable data, unusable backend, divergence, output that
+// cannot be written).
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -381,9 +382,17 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if (train_cmd->parsed()) return train(train_args);
-    if (compare_cmd->parsed()) return compare(compare_args);
-    if (backends_cmd->parsed()) return list();
+    int status = 2;
+    if (train_cmd->parsed()) status = train(train_args);
+    if (compare_cmd->parsed()) status = compare(compare_args);
+    if (backends_cmd->parsed()) status = list();
+    // Output that never arrived (a full disk, a closed file) is a failure,
+    // not a success with nothing to show.
+    if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+      std::fprintf(stderr, "backprop: error: writing the output failed: %s\n", std::strerror(errno));
+      return 1;
+    }
+    return status;
   } catch (const backprop::Error& e) {
     std::fprintf(stderr, "backprop: error: %s\n", e.what());
     return 1;
@@ -394,5 +403,4 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "backprop: error: %s\n", e.what());
     return 1;
   }
-  return 2;
 }

@@ -155,6 +155,21 @@ INSTANTIATE_TEST_SUITE_P(
                       UsageCase{"compare --backend cpu", "--backend"}, UsageCase{"compare --hidden 0", "--hidden"}),
     [](const auto& info) { return "case" + std::to_string(info.index); });
 
+// Output that cannot be written (here: a full device) fails the command,
+// for each subcommand, instead of exiting 0 with nothing written.
+TEST(Cli, OutputThatCannotBeWrittenExitsOne) {
+  for (const std::string args : {"train --backend cpu --epochs 20 --log-every 5", "compare --backends cpu --epochs 20",
+                                 "backends"}) {
+    TempFile err("", ".err");
+    const std::string command = std::string(BACKPROP_CLI_PATH) + " " + args + " >/dev/full 2>" + err.path();
+    const int raw = std::system(command.c_str());
+    ASSERT_TRUE(WIFEXITED(raw)) << args;
+    EXPECT_EQ(WEXITSTATUS(raw), 1) << args;
+    EXPECT_TRUE(contains(slurp(err.path()), "backprop: error: writing the output failed: No space left on device"))
+        << args << ": " << slurp(err.path());
+  }
+}
+
 TEST(Cli, MissingDataFileExitsOneNamingIt) {
   const Outcome o = run_cli("train --backend cpu --data /nonexistent/d.csv");
   EXPECT_EQ(o.status, 1);
