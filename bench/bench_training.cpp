@@ -13,12 +13,15 @@
 // usable, cuda-gemm rows run the narrow shape (hidden 4) and the article on
 // the cuBLAS path instead of the fused narrow step, and Article/cuda-graphs
 // replays the article's epochs as graphs instead of running them in one
-// launch, for comparison.
+// launch, for comparison. A configuration that does not fit in memory is
+// skipped with its reason; any other error fails the run (exit status 1).
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <fstream>
+#include <new>
 #include <string>
 #include <thread>
 
@@ -45,6 +48,24 @@ double resident_mib() {
     }
   }
   return 0;
+}
+
+// A configuration that does not fit in host or device memory is skipped
+// with the reason; any other exception is a failure, reported in its row
+// as FAILED and counted, so that the program exits 1 instead of 0.
+int failures = 0;
+
+void skip_or_fail(benchmark::State& state, const std::exception& e) {
+  const std::string what = e.what();
+  const bool out_of_memory = dynamic_cast<const std::bad_alloc*>(&e) != nullptr ||
+                             what.find("cudaErrorMemoryAllocation") != std::string::npos ||
+                             what.find("CUBLAS_STATUS_ALLOC_FAILED") != std::string::npos;
+  if (out_of_memory) {
+    state.SkipWithError(("skipped: does not fit in memory: " + what).c_str());
+  } else {
+    ++failures;
+    state.SkipWithError(("FAILED: " + what).c_str());
+  }
 }
 
 double cpu_work_limit() {
@@ -79,7 +100,7 @@ void training_step(benchmark::State& state, const std::string& backend_name, con
     state.counters["rss_MiB"] = resident_mib();
     state.counters["session_MiB"] = static_cast<double>(session->memory_bytes()) / (1 << 20);
   } catch (const std::exception& e) {
-    state.SkipWithError((std::string("skipped: ") + e.what()).c_str());
+    skip_or_fail(state, e);
   }
 }
 
@@ -95,7 +116,7 @@ void article_run(benchmark::State& state, const std::string& backend_name, const
       state.SetIterationTime(session->last_run_seconds());
     }
   } catch (const std::exception& e) {
-    state.SkipWithError((std::string("skipped: ") + e.what()).c_str());
+    skip_or_fail(state, e);
   }
 }
 
@@ -150,5 +171,9 @@ int main(int argc, char** argv) {
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
+  if (failures != 0) {
+    std::fprintf(stderr, "backprop_bench: %d benchmark(s) FAILED (see their rows)\n", failures);
+    return 1;
+  }
   return 0;
 }

@@ -18,8 +18,12 @@ out=$(cd "$out" && pwd)
 # Install the peers' packages only when missing (a GPU machine may have no registry).
 python3 -c "import numpy, matplotlib" 2>/dev/null || python3 -m pip install -q -r "$here/peers/requirements.txt"
 
+# A failure (of our benchmark or of a peer) does not stop the others, since
+# a GPU machine's time is short; the exit status reports it at the end.
+failed=0
 "$build/bench/backprop_bench" --benchmark_out="$out/backprop.json" --benchmark_out_format=json \
-  --benchmark_min_time=0.5 --benchmark_filter="${BACKPROP_BENCH_FILTER:-.}" | tee "$out/backprop.log"
+  --benchmark_min_time=0.5 --benchmark_filter="${BACKPROP_BENCH_FILTER:-.}" 2>&1 | tee "$out/backprop.log" ||
+  { echo "backprop_bench failed: its FAILED rows are in $out/backprop.log" >&2; failed=1; }
 files=("$out/backprop.json")
 
 peers=${BACKPROP_PEERS:-numpy torch}
@@ -30,10 +34,13 @@ for peer in $peers; do
   fi
   extra=()
   [ "$peer" = torch ] && [ -n "${BACKPROP_TORCH_VARIANTS:-}" ] && extra=(--variants $BACKPROP_TORCH_VARIANTS)
-  (cd "$here/peers" && python3 "${peer}_peer.py" "$out/$peer.json" "${extra[@]}") 2>&1 | tee "$out/$peer.log"
-  files+=("$out/$peer.json")
+  rm -f "$out/$peer.json"
+  (cd "$here/peers" && python3 "${peer}_peer.py" "$out/$peer.json" "${extra[@]}") 2>&1 | tee "$out/$peer.log" ||
+    { peer_status=$?; echo "the $peer peer failed (exit $peer_status): see $out/$peer.log" >&2; failed=1; }
+  [ -f "$out/$peer.json" ] && files+=("$out/$peer.json")
 done
 
 "$build/backprop" train --backend cpu --loss-csv "$out/loss-article.csv" >/dev/null
 python3 "$here/compare.py" --reference "${BACKPROP_REFERENCE:-numpy-f32}" "${files[@]}" | tee "$out/table.txt"
 python3 "$here/plot.py" "$out" "${files[@]}" --loss-csv "$out/loss-article.csv"
+exit "$failed"

@@ -55,6 +55,11 @@ def skipped(name, why):
     return {"name": name, "run_type": "iteration", "error_occurred": True, "error_message": "skipped: " + why}
 
 
+def failed(name, why):
+    """A row that broke for a reason other than size; the peer then exits 1."""
+    return {"name": name, "run_type": "iteration", "error_occurred": True, "error_message": "FAILED: " + why}
+
+
 def write(path, benchmarks, library):
     context = {"date": time.strftime("%Y-%m-%dT%H:%M:%S"), "host_name": platform.node(),
                "num_cpus": os.cpu_count(), "library": library}

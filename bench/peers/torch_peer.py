@@ -11,7 +11,7 @@ import sys
 
 import torch
 
-from common import add_grid_arguments, entry, skipped, time_steps, write
+from common import add_grid_arguments, entry, failed, skipped, time_steps, write
 
 
 def make_model(hidden, device):
@@ -41,6 +41,13 @@ def make_step(model, X, y, compiled):
     return torch.compile(step) if compiled else step
 
 
+def out_of_memory(error):
+    """A configuration too large for the device or host: skipped, not failed."""
+    text = str(error).lower()
+    return (isinstance(error, torch.cuda.OutOfMemoryError) or "out of memory" in text
+            or "can't allocate memory" in text)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("out")
@@ -55,6 +62,7 @@ def main():
     if args.variants:
         variants = [v for v in variants if v[0] in args.variants]
     results = []
+    failures = 0
     for tag, device, compiled in variants:
         sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
         limit = args.max_work if device == "cpu" else 2.0 ** 36
@@ -69,12 +77,24 @@ def main():
                     X, y = xor_tensors(batch, device)
                     step = make_step(make_model(hidden, device), X, y, compiled)
                     seconds, iterations = time_steps(step, args.min_seconds, sync=sync)
-                except RuntimeError as e:  # out of memory, mostly
-                    results.append(skipped(name, str(e).splitlines()[0]))
+                except Exception as e:  # noqa: BLE001 - every row gets its outcome, then the exit status
+                    first_line = (str(e).splitlines() or [type(e).__name__])[0]
+                    if out_of_memory(e):
+                        results.append(skipped(name, "does not fit in memory: " + first_line))
+                    else:
+                        results.append(failed(name, "%s: %s" % (type(e).__name__, first_line)))
+                        failures += 1
+                        print("%-34s FAILED: %s" % (name, first_line), file=sys.stderr)
+                    X = y = step = None
+                    if device == "cuda":
+                        torch.cuda.empty_cache()
                     continue
                 results.append(entry(name, seconds, iterations, batch))
                 print("%-34s %12.1f us  %.3g samples/s" % (name, seconds * 1e6, batch / seconds), file=sys.stderr)
     write(args.out, results, "torch " + torch.__version__)
+    if failures:
+        print("torch_peer: %d configuration(s) FAILED" % failures, file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":
