@@ -13,10 +13,10 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <fstream>
 #include <iostream>
 #include <memory>
-#include <exception>
 #include <new>
 #include <string>
 #include <vector>
