@@ -1,5 +1,6 @@
 // Shapes, parameter containers and the two initialisations.
 #include <cmath>
+#include <limits>
 #include <string>
 
 #include "backprop/error.hpp"
@@ -8,11 +9,19 @@
 
 namespace backprop {
 
+// cuBLAS and the CUDA kernels take widths as int; below this bound the
+// parameter counts (products of two widths) cannot overflow either.
+constexpr std::size_t kMaxWidth = std::numeric_limits<int>::max();
+
 void validate(const Shape& shape) {
+  const std::string name = std::to_string(shape.inputs) + "-" + std::to_string(shape.hidden) + "-" +
+                           std::to_string(shape.outputs);
   if (shape.inputs == 0 || shape.hidden == 0 || shape.outputs == 0) {
-    throw Error("network shape " + std::to_string(shape.inputs) + "-" +
-                std::to_string(shape.hidden) + "-" + std::to_string(shape.outputs) +
-                " is invalid: inputs, hidden and outputs must each be at least 1");
+    throw Error("network shape " + name + " is invalid: inputs, hidden and outputs must each be at least 1");
+  }
+  if (shape.inputs > kMaxWidth || shape.hidden > kMaxWidth || shape.outputs > kMaxWidth) {
+    throw Error("network shape " + name + " is too large: inputs, hidden and outputs must each be at most " +
+                std::to_string(kMaxWidth));
   }
 }
 

@@ -73,5 +73,23 @@ TEST(Shapes, ZeroWidthIsRejected) {
   EXPECT_THROW(Parameters::zeros({2, 4, 0}), Error);
 }
 
+// A width past int's range (what cuBLAS and the CUDA kernels take) is refused
+// before anything is allocated. Without the bound, 2^32 inputs x 2^32 hidden
+// units wrapped W1's size to 0 in size_t and passed validation.
+TEST(Shapes, WidthBeyondIntIsRejected) {
+  const std::size_t too_wide = std::size_t{1} << 31;
+  for (const Shape shape : {Shape{too_wide, 1, 1}, Shape{1, too_wide, 1}, Shape{1, 1, too_wide},
+                            Shape{std::size_t{1} << 32, std::size_t{1} << 32, 1}}) {
+    try {
+      validate(shape);
+      ADD_FAILURE() << "accepted " << shape.inputs << "-" << shape.hidden << "-" << shape.outputs;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("2147483647"), std::string::npos) << e.what();
+    }
+    EXPECT_THROW(init_numpy(shape, 1), Error);
+  }
+  EXPECT_NO_THROW(validate(Shape{too_wide - 1, 1, 1}));
+}
+
 }  // namespace
 }  // namespace backprop

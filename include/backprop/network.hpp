@@ -20,7 +20,8 @@ struct Shape {
   }
 };
 
-// Throws backprop::Error unless every width is at least 1.
+// Throws backprop::Error unless every width is between 1 and 2^31 - 1 (int,
+// as cuBLAS takes it).
 void validate(const Shape& shape);
 
 struct Parameters {
