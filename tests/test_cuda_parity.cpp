@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "backprop/backprop.hpp"
+#include "concurrent_sessions.hpp"
 #include "cuda_parity_checks.hpp"
 
 namespace backprop {
@@ -32,6 +33,13 @@ std::unique_ptr<Backend> cuda_or_skip_reason(std::string& reason) {
 TEST(CudaParity, ArticleRunFollowsTheCpu) {
   REQUIRE_CUDA(cuda);
   check_article_run(*cuda, 10000);
+}
+
+// Sessions of one cuda backend on several threads at once, each on its own
+// stream and graph, get the bits they get alone.
+TEST(CudaParity, SessionsOnSeveralThreadsAtOnce) {
+  REQUIRE_CUDA(cuda);
+  check_sessions_on_several_threads(*cuda);
 }
 
 TEST(CudaParity, Float64MatchesTheGoldenArticle) {
