@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 out=build-fuzz
 mkdir -p "$out/corpus"
 clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-  -I include -I core tests/fuzz/csv_reader.cpp core/dataset.cpp -o "$out/fuzz_csv_reader"
+  -I include -I core -I tests tests/fuzz/csv_reader.cpp core/dataset.cpp -o "$out/fuzz_csv_reader"
 printf 'x0,x1,y\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n' >"$out/corpus/xor.csv"
 printf '0.5,-2e3,1\n1e-3,7,0.25\n' >"$out/corpus/no-header.csv"
 cd "$out"

@@ -2,11 +2,10 @@
 // and line in the message.
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <cctype>
 #include <random>
 
 #include "backprop/backprop.hpp"
+#include "csv_error_format.hpp"
 #include "temp_file.hpp"
 
 namespace backprop {
@@ -125,14 +124,7 @@ TEST(Csv, DamagedFilesLoadValidOrFailNamingTheLine) {
       EXPECT_NO_THROW(validate(d)) << text;
       ++loaded;
     } catch (const Error& e) {
-      const std::string message = e.what();
-      EXPECT_EQ(message.rfind(file.path(), 0), 0u) << "file not named first in: " << message;
-      // "FILE:LINE: what", or one of the two whole-file problems.
-      const std::string rest = message.substr(std::min(message.size(), file.path().size()));
-      std::size_t digits = 1;
-      while (digits < rest.size() && std::isdigit(static_cast<unsigned char>(rest[digits]))) ++digits;
-      const bool names_a_line = rest.size() > 2 && rest[0] == ':' && digits > 1 && rest.compare(digits, 2, ": ") == 0;
-      EXPECT_TRUE(names_a_line || rest == ": no data rows" || rest == ": the file is empty") << message;
+      EXPECT_TRUE(testing::names_file_and_line(e.what(), file.path())) << e.what();
       ++refused;
     }
   }

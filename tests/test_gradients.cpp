@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "backprop/backprop.hpp"
+#include "print_values.hpp"
 #include "random_data.hpp"
 
 namespace backprop {
@@ -69,8 +70,7 @@ double relative_error(const std::vector<double>& analytic, const std::vector<dou
 // weights with nonzero biases (zero ones would hide a mishandled bias), and
 // returns the worst relative error.
 double check_gradients(const Shape& shape, std::size_t samples) {
-  SCOPED_TRACE(std::to_string(shape.inputs) + "-" + std::to_string(shape.hidden) + "-" +
-               std::to_string(shape.outputs) + ", " + std::to_string(samples) + " samples");
+  SCOPED_TRACE(::testing::PrintToString(shape) + ", " + std::to_string(samples) + " samples");
   const auto backend = make_backend("cpu");
   const Dataset data = testing::random_data(samples, shape.inputs, 77, shape.outputs);
   Parameters p = init_xavier(shape, 5);

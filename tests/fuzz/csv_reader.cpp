@@ -1,8 +1,8 @@
 // libFuzzer target for the CSV reader (scripts/fuzz-csv.sh builds and runs
 // it): whatever the bytes, Dataset::from_csv either returns a data set that
-// validate() accepts, or throws backprop::Error whose message names the
-// file. A crash, a sanitizer report, a hang or any other exception is a
-// finding.
+// validate() accepts, or throws backprop::Error naming the file and line
+// as the tests expect (csv_error_format.hpp). A crash, a sanitizer report, a
+// hang or any other exception is a finding.
 #include <unistd.h>
 
 #include <cstdio>
@@ -10,6 +10,7 @@
 
 #include "backprop/dataset.hpp"
 #include "backprop/error.hpp"
+#include "csv_error_format.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const unsigned char* bytes, std::size_t size) {
   // The reader takes a path: each input goes through one file, in memory
@@ -24,7 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const unsigned char* bytes, std::size_t si
     const backprop::Dataset data = backprop::Dataset::from_csv(path);
     backprop::validate(data);  // what it loaded must be a usable data set
   } catch (const backprop::Error& e) {
-    if (std::string(e.what()).find(path) == std::string::npos) __builtin_trap();
+    if (!backprop::testing::names_file_and_line(e.what(), path)) __builtin_trap();
   }
   return 0;
 }
