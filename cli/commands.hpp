@@ -1,0 +1,47 @@
+// The subcommands of the `backprop` command line and the flags they take.
+// main.cpp parses the flags into these structs and calls one command; each
+// command returns the exit status or throws (backprop::Error: exit 1).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace backprop::cli {
+
+// What train and compare share: the data, the network and the schedule.
+struct RunArgs {
+  std::string init = "numpy";
+  std::int64_t seed = 42;
+  std::int64_t hidden = 4;
+  double lr = 1.0;
+  std::int64_t epochs = 10000;
+  std::int64_t samples = 4;
+  std::int64_t threads = 0;
+  bool tf32 = false;
+  std::string data_csv;
+  std::string loss_csv;
+};
+
+struct TrainArgs : RunArgs {
+  std::string backend = "auto";
+  std::string precision = "f32";
+  std::int64_t log_every = 1000;
+};
+
+struct CompareArgs : RunArgs {
+  std::vector<std::string> backends;  // empty: every usable one, cpu first
+  std::vector<std::string> precisions = {"f64", "f32"};
+};
+
+// `backprop train` (train_command.cpp): the article's log and table.
+int train_command(const TrainArgs& args);
+
+// `backprop compare` (compare_command.cpp): one run per backend x precision,
+// each set beside the first.
+int compare_command(const CompareArgs& args);
+
+// `backprop backends` (main.cpp): every compiled backend, usable or why not.
+int backends_command();
+
+}  // namespace backprop::cli

@@ -1,0 +1,112 @@
+// `backprop compare`: trains the same network from the same start on every
+// backend x precision asked for, and sets each run beside the first, the
+// reference (by default cpu/f64: NumPy's arithmetic): the largest loss
+// difference over all epochs and where it falls, how many predictions
+// agree, and the wall time.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "run_setup.hpp"
+
+namespace backprop::cli {
+namespace {
+
+// One training run of a comparison: "cpu/f32" and what it produced.
+struct ComparedRun {
+  std::string label;
+  std::vector<double> losses;
+  std::vector<bool> predicted;  // probability > 0.5, a bit per output (large data sets)
+  double seconds = 0;
+};
+
+// The comparison table: each run beside the first, the reference.
+void print_comparison(const std::vector<ComparedRun>& runs) {
+  const ComparedRun& reference = runs.front();
+  std::printf("%-10s %-13s %-16s %-9s %-20s %s\n", "run", "final loss", "max |loss diff|", "at epoch",
+              "predictions as ref", "seconds");
+  for (const auto& run : runs) {
+    std::printf("%-10s %-13.6e ", run.label.c_str(), run.losses.back());
+    if (&run == &reference) {
+      std::printf("%-16s %-9s %-20s", "reference", "", "");
+    } else {
+      std::size_t worst = 0;  // the epoch where the losses differ most
+      for (std::size_t e = 1; e < run.losses.size(); ++e) {
+        if (std::abs(run.losses[e] - reference.losses[e]) > std::abs(run.losses[worst] - reference.losses[worst])) {
+          worst = e;
+        }
+      }
+      std::size_t agree = 0;
+      for (std::size_t k = 0; k < run.predicted.size(); ++k) agree += run.predicted[k] == reference.predicted[k];
+      const std::string agreement = std::to_string(agree) + " of " + std::to_string(run.predicted.size());
+      std::printf("%-16.3e %-9zu %-20s", std::abs(run.losses[worst] - reference.losses[worst]), worst,
+                  agreement.c_str());
+    }
+    std::printf(" %.4g\n", run.seconds);
+  }
+}
+
+}  // namespace
+
+int compare_command(const CompareArgs& args) {
+  std::ofstream loss_file = open_loss_file(args.loss_csv);
+  const Dataset data = load_data(args);
+  const Parameters initial = initial_parameters(args, data);
+
+  std::vector<std::string> backends = args.backends;
+  if (backends.empty()) {
+    for (const auto& info : list_backends()) {
+      if (info.usable) backends.push_back(info.name);
+    }
+    std::stable_partition(backends.begin(), backends.end(), [](const auto& name) { return name == "cpu"; });
+  }
+
+  TrainOptions options;
+  options.epochs = static_cast<std::size_t>(args.epochs);
+  options.lr = args.lr;
+  options.log_every = 0;
+  std::fprintf(stderr, "backprop: comparing %zu-%zu-%zu, %zu samples, %zu epochs, on", initial.shape.inputs,
+               initial.shape.hidden, initial.shape.outputs, data.samples(), options.epochs);
+  for (const auto& name : backends) std::fprintf(stderr, " %s", name.c_str());
+  std::fprintf(stderr, "\n");
+
+  // Every backend made before the first run, so an unusable one fails at once.
+  std::vector<std::unique_ptr<Backend>> made;
+  for (const auto& name : backends) made.push_back(make_backend(name, backend_config(args)));
+
+  std::vector<ComparedRun> runs;
+  for (const auto& backend : made) {
+    const std::string name = backend->name();
+    for (const auto& precision : args.precisions) {
+      options.precision = parse_precision(precision);
+      ComparedRun run{name + "/" + precision, {}, {}, 0};
+      const auto start = std::chrono::steady_clock::now();
+      try {
+        TrainResult result = train(*backend, data, initial, options);
+        run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        run.losses = std::move(result.losses);
+        for (double p : backend->predict(result.params, data, options.precision)) run.predicted.push_back(p > 0.5);
+      } catch (const Error& e) {
+        throw Error(run.label + ": " + e.what());
+      }
+      runs.push_back(std::move(run));
+    }
+  }
+
+  print_comparison(runs);
+
+  std::vector<std::string> names;
+  std::vector<const std::vector<double>*> losses;
+  for (const auto& run : runs) {
+    names.push_back(run.label);
+    losses.push_back(&run.losses);
+  }
+  write_losses(loss_file, args.loss_csv, names, losses);
+  return 0;
+}
+
+}  // namespace backprop::cli

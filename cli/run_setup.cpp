@@ -1,0 +1,74 @@
+#include "run_setup.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include <unistd.h>
+
+namespace backprop::cli {
+namespace {
+
+// An XOR data set too large for this machine's memory would be killed by the
+// kernel part-way, not refused by the allocator: say so before allocating.
+// Per sample: 12 bytes of data, 8 + 4 for the predictions printed at the end.
+void refuse_if_too_large(std::size_t samples) {
+  const double needed = 24.0 * static_cast<double>(samples);
+  const double physical = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
+  if (physical > 0 && needed > 0.8 * physical) {
+    char message[160];
+    std::snprintf(message, sizeof message, "--samples %zu needs about %.1f GiB; this machine has %.1f GiB of memory",
+                  samples, needed / (1 << 30), physical / (1 << 30));
+    throw Error(message);
+  }
+}
+
+}  // namespace
+
+Dataset load_data(const RunArgs& args) {
+  if (!args.data_csv.empty()) return Dataset::from_csv(args.data_csv);
+  refuse_if_too_large(static_cast<std::size_t>(args.samples));
+  return Dataset::xor_points(static_cast<std::size_t>(args.samples));
+}
+
+Parameters initial_parameters(const RunArgs& args, const Dataset& data) {
+  const Shape shape{data.inputs, static_cast<std::size_t>(args.hidden), data.outputs};
+  const auto kind = args.init == "xavier" ? Initialisation::xavier : Initialisation::numpy;
+  return initialise(kind, shape, static_cast<std::uint32_t>(args.seed));
+}
+
+BackendConfig backend_config(const RunArgs& args) {
+  BackendConfig config;
+  config.threads = static_cast<unsigned>(args.threads);
+  config.allow_tf32 = args.tf32;
+  return config;
+}
+
+std::ofstream open_loss_file(const std::string& path) {
+  std::ofstream file;
+  if (path.empty()) return file;
+  file.open(path, std::ios::trunc);
+  if (!file) throw Error("cannot write loss file '" + path + "': " + std::strerror(errno));
+  return file;
+}
+
+void write_losses(std::ofstream& file, const std::string& path, const std::vector<std::string>& names,
+                  const std::vector<const std::vector<double>*>& losses) {
+  if (!file.is_open()) return;
+  file << "epoch";
+  for (const auto& name : names) file << ',' << name;
+  file << '\n';
+  char cell[32];
+  for (std::size_t e = 0; e < losses.front()->size(); ++e) {
+    file << e;
+    for (const auto* run : losses) {
+      std::snprintf(cell, sizeof cell, ",%.17g", (*run)[e]);
+      file << cell;
+    }
+    file << '\n';
+  }
+  file.close();
+  if (!file) throw Error("writing loss file '" + path + "' failed");
+}
+
+}  // namespace backprop::cli

@@ -1,0 +1,35 @@
+// What a training run of the command line is made of, the same for train and
+// compare: the data set, the starting parameters, the backend's settings and
+// the loss file.
+#pragma once
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "backprop/backprop.hpp"
+#include "commands.hpp"
+
+namespace backprop::cli {
+
+// The CSV file of --data, or --samples XOR points (refused up front when
+// they would not fit in this machine's memory).
+Dataset load_data(const RunArgs& args);
+
+// --init drawn with --seed for the data's widths and --hidden units.
+Parameters initial_parameters(const RunArgs& args, const Dataset& data);
+
+// --threads and --tf32.
+BackendConfig backend_config(const RunArgs& args);
+
+// The --loss-csv file, opened before training so that an unwritable path
+// fails at once rather than after a long run; closed (no file) when the
+// path is empty.
+std::ofstream open_loss_file(const std::string& path);
+
+// "epoch,<name>,..." then one line per epoch, every loss with full
+// precision. Does nothing when the file is not open.
+void write_losses(std::ofstream& file, const std::string& path, const std::vector<std::string>& names,
+                  const std::vector<const std::vector<double>*>& losses);
+
+}  // namespace backprop::cli

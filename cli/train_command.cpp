@@ -1,0 +1,82 @@
+// `backprop train`: trains on one backend and prints what the article
+// prints, the loss every --log-every epochs and a table of predictions (an
+// accuracy line for data sets too long for a table).
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "run_setup.hpp"
+
+namespace backprop::cli {
+namespace {
+
+constexpr std::size_t kTableRows = 8;  // larger data sets get an accuracy line instead
+
+// "0 1" for {0, 1}: values as %g, space-separated.
+template <class V>
+std::string joined(const V* values, std::size_t count) {
+  std::string text;
+  char cell[32];
+  for (std::size_t i = 0; i < count; ++i) {
+    std::snprintf(cell, sizeof cell, "%s%g", i ? " " : "", static_cast<double>(values[i]));
+    text += cell;
+  }
+  return text;
+}
+
+void print_predictions(const Dataset& data, const std::vector<double>& probabilities) {
+  const std::size_t n = data.samples();
+  const std::size_t outs = data.outputs;
+  std::vector<int> predicted(probabilities.size());
+  for (std::size_t k = 0; k < predicted.size(); ++k) predicted[k] = probabilities[k] > 0.5 ? 1 : 0;
+
+  if (n <= kTableRows) {
+    std::printf("Input | Target | Predicted\n");
+    for (std::size_t s = 0; s < n; ++s) {
+      std::printf("  [%s]  |   %s    |    %s\n", joined(&data.features[s * data.inputs], data.inputs).c_str(),
+                  joined(&data.targets[s * outs], outs).c_str(), joined(&predicted[s * outs], outs).c_str());
+    }
+    return;
+  }
+  std::size_t correct = 0;
+  for (std::size_t k = 0; k < n * outs; ++k) correct += predicted[k] == (data.targets[k] > 0.5f ? 1 : 0);
+  std::printf("Accuracy: %.2f%% (%zu of %zu predictions match the target at threshold 0.5)\n",
+              100.0 * static_cast<double>(correct) / static_cast<double>(n * outs), correct, n * outs);
+}
+
+}  // namespace
+
+int train_command(const TrainArgs& args) {
+  std::ofstream loss_file = open_loss_file(args.loss_csv);
+  const Dataset data = load_data(args);
+
+  if (args.backend == "auto") {
+    for (const auto& info : list_backends()) {
+      if (info.usable) break;
+      std::fprintf(stderr, "backprop: %s is not usable (%s); falling back\n", info.name.c_str(),
+                   info.reason.c_str());
+    }
+  }
+  const auto backend = make_backend(args.backend, backend_config(args));
+  const Parameters initial = initial_parameters(args, data);
+
+  TrainOptions options;
+  options.epochs = static_cast<std::size_t>(args.epochs);
+  options.lr = args.lr;
+  options.precision = parse_precision(args.precision);
+  options.log_every = static_cast<std::size_t>(args.log_every);
+
+  std::fprintf(stderr, "backprop: training %zu-%zu-%zu on %s (%s), %zu samples\n", initial.shape.inputs,
+               initial.shape.hidden, initial.shape.outputs, backend->name().c_str(),
+               std::string(to_string(options.precision)).c_str(), data.samples());
+  const TrainResult result = train(*backend, data, initial, options, [](std::size_t epoch, double loss) {
+    std::printf("Epoch %5zu | Loss: %.4f\n", epoch, loss);
+    std::fflush(stdout);
+  });
+
+  print_predictions(data, backend->predict(result.params, data, options.precision));
+  write_losses(loss_file, args.loss_csv, {"loss"}, {&result.losses});
+  return 0;
+}
+
+}  // namespace backprop::cli
