@@ -13,7 +13,9 @@
 // usable, cuda-gemm rows run the narrow shape (hidden 4) and the article on
 // the cuBLAS path instead of the fused narrow step, and Article/cuda-graphs
 // replays the article's epochs as graphs instead of running them in one
-// launch, for comparison. A configuration that does not fit in memory is
+// launch, for comparison, and Roofline/cuda/read measures the GPU's memory
+// read bandwidth, the ceiling of a step that streams the data set
+// (read_bandwidth.cu). A configuration that does not fit in memory is
 // skipped with its reason; any other error fails the run (exit status 1).
 #include <benchmark/benchmark.h>
 
@@ -26,6 +28,9 @@
 #include <thread>
 
 #include "backprop/backprop.hpp"
+#if BACKPROP_BENCH_HAVE_CUDA
+#include "read_bandwidth.hpp"
+#endif
 
 namespace {
 
@@ -155,6 +160,9 @@ int main(int argc, char** argv) {
       graphs.epochs_in_one_launch = false;
       register_article("cuda-graphs", "cuda", graphs);
       for (const int log2 : kBatchLog2) register_step("cuda-gemm", "cuda", gemms, 4, std::size_t{1} << log2);
+#if BACKPROP_BENCH_HAVE_CUDA
+      register_read_bandwidth(skip_or_fail);
+#endif
     }
   }
   // Thread scaling of the CPU backend: hidden 4, batch 2^20, 1 thread up to all.

@@ -3,18 +3,28 @@
 Benchmark-style JSON files (ours and the peers'), with each row's ratio to a
 reference column measured in the same run.
 
+Where the run measured the GPU's read bandwidth (Roofline/cuda/read), it
+also prints each GPU step at hidden 4 as a fraction of that ceiling.
+
 usage: compare.py [--reference NAME] FILE.json [FILE.json ...]
 """
 import argparse
+import collections
 import json
 import re
 
 NAME = re.compile(r"^Step/([^/]+)/h(\d+)/(\d+)")
+BYTES_PER_SAMPLE = 12  # XOR: two float inputs and one float target
+
+# rates: (hidden, batch) -> {backend: samples/s}; articles: backend -> seconds;
+# read_bandwidth: the GPU's measured bytes/s, or None.
+Results = collections.namedtuple("Results", "rates articles read_bandwidth")
 
 
 def load(paths):
-    rates = {}  # (hidden, batch) -> {backend: samples/s}
+    rates = {}
     articles = {}
+    read_bandwidth = None
     for path in paths:
         with open(path) as f:
             data = json.load(f)
@@ -27,7 +37,22 @@ def load(paths):
             elif b["name"].startswith("Article/"):
                 unit = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}[b.get("time_unit", "ns")]
                 articles[b["name"].split("/")[1]] = b["real_time"] * unit
-    return rates, articles
+            elif b["name"].startswith("Roofline/cuda/read/"):
+                read_bandwidth = b["bytes_per_second"]
+    return Results(rates, articles, read_bandwidth)
+
+
+def print_roofline(rates, read_bandwidth):
+    ceiling = read_bandwidth / BYTES_PER_SAMPLE
+    print("\nGPU memory read bandwidth measured in this run: %.0f GB/s, a ceiling of %.3g samples/s"
+          " at %d bytes a sample (hidden 4):" % (read_bandwidth / 1e9, ceiling, BYTES_PER_SAMPLE))
+    for (hidden, batch) in sorted(rates):
+        if hidden != 4:
+            continue
+        row = rates[(hidden, batch)]
+        cells = ["%s %.3g (%.0f%%)" % (b, row[b], 100 * row[b] / ceiling) for b in sorted(row) if "cuda" in b]
+        if cells:
+            print("  batch %-9d %s" % (batch, ", ".join(cells)))
 
 
 def main():
@@ -35,7 +60,7 @@ def main():
     parser.add_argument("--reference", default="numpy-f32", help="the column the ratios divide by")
     parser.add_argument("files", nargs="+")
     args = parser.parse_args()
-    rates, articles = load(args.files)
+    rates, articles, read_bandwidth = load(args.files)
     backends = sorted({k for row in rates.values() for k in row})
     print("samples/s per training step; (xN) = ratio to %s in the same run" % args.reference)
     print("%-7s %-9s" % ("hidden", "batch") + "".join("%22s" % b for b in backends))
@@ -55,6 +80,8 @@ def main():
         print("\nwhole article run (10000 epochs, 4 samples), training time:")
         for name, seconds in sorted(articles.items()):
             print("  %-12s %10.2f ms" % (name, seconds * 1e3))
+    if read_bandwidth:
+        print_roofline(rates, read_bandwidth)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """PNG charts from the benchmark JSON: samples/s against batch size
 (log-log), one line per backend and peer, one chart per hidden width; GPU
-charts get the memory-bandwidth roofline (12 bytes per sample). With
+charts get the memory-bandwidth roofline (12 bytes per sample): the read
+bandwidth measured in the same run (Roofline/cuda/read) when there is one,
+else --bandwidth. With
 --loss-csv, also the loss curve of a `backprop train --loss-csv` run.
 
 usage: plot.py OUTDIR FILE.json [...] [--loss-csv FILE] [--bandwidth GB/s]
@@ -15,9 +17,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from compare import load  # noqa: E402
-
-BYTES_PER_SAMPLE = 12
+from compare import BYTES_PER_SAMPLE, load  # noqa: E402
 
 
 def main():
@@ -26,10 +26,15 @@ def main():
     parser.add_argument("files", nargs="+")
     parser.add_argument("--loss-csv")
     parser.add_argument("--bandwidth", type=float, default=3000.0,
-                        help="GPU memory bandwidth in GB/s for the roofline (H100 SXM: ~3000 measured)")
+                        help="GPU memory bandwidth in GB/s for the roofline when the run did not measure it"
+                             " (H100 SXM: ~3000 measured)")
     args = parser.parse_args()
     os.makedirs(args.outdir, exist_ok=True)
-    rates, _ = load(args.files)
+    rates, _, measured = load(args.files)
+    if measured:
+        bandwidth, source = measured / 1e9, "measured read"
+    else:
+        bandwidth, source = args.bandwidth, "assumed"
     for hidden in sorted({h for h, _ in rates}):
         fig, ax = plt.subplots(figsize=(7, 4.5))
         backends = sorted({b for (h, _), row in rates.items() if h == hidden for b in row})
@@ -37,8 +42,8 @@ def main():
             points = sorted((batch, row[b]) for (h, batch), row in rates.items() if h == hidden and b in row)
             ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=b)
         if any("cuda" in b for b in backends):
-            roof = args.bandwidth * 1e9 / BYTES_PER_SAMPLE
-            ax.axhline(roof, color="gray", linestyle="--", label="roofline %.0f GB/s" % args.bandwidth)
+            roof = bandwidth * 1e9 / BYTES_PER_SAMPLE
+            ax.axhline(roof, color="gray", linestyle="--", label="roofline, %s %.0f GB/s" % (source, bandwidth))
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.set_xlabel("batch (samples)")

@@ -2,7 +2,8 @@
 # On a machine with an NVIDIA GPU: build with CUDA for that GPU, run every
 # test (failing if any CUDA test skipped), run compute-sanitizer memcheck and
 # racecheck over the CUDA tests, train the article on --backend cuda, compare
-# cuda with cpu from the command line, run a short benchmark, and write every
+# cuda with cpu from the command line, run a short benchmark (with the GPU's
+# measured read bandwidth, the narrow step's ceiling), and write every
 # log plus summary.md into DIR, and all of them again in DIR/logs.tar.gz.
 #
 # A GPU machine without a package registry builds against .deps/root when it
@@ -127,12 +128,19 @@ cat "$out/compare.log" >>"$out/summary.md"
 note '```'
 
 if [ -x "$build/bench/backprop_bench" ]; then
-  "$build/bench/backprop_bench" --benchmark_filter='Article|Step/(cpu|cuda|cuda-gemm)/h(4|256)/(4|16384|1048576|16777216)/' \
+  "$build/bench/backprop_bench" --benchmark_filter='Article|Roofline|Step/(cpu|cuda|cuda-gemm)/h(4|256)/(4|16384|1048576|16777216)/' \
     --benchmark_min_time=0.2 --benchmark_out="$out/bench.json" --benchmark_out_format=json \
     >"$out/bench.log" 2>&1 || status=1
   note "- benchmark (bench.log, bench.json):"
   note '```'
-  grep -E '^(Step|Article)' "$out/bench.log" >>"$out/summary.md"
+  grep -E '^(Step|Article|Roofline)' "$out/bench.log" >>"$out/summary.md"
+  note '```'
+  # The steps as ratios to cpu, and the hidden-4 steps as a fraction of the
+  # read bandwidth measured in the same run.
+  python3 bench/compare.py --reference cpu "$out/bench.json" >"$out/bench-table.txt" 2>&1 || status=1
+  note "- benchmark table (bench-table.txt):"
+  note '```'
+  cat "$out/bench-table.txt" >>"$out/summary.md"
   note '```'
 fi
 
