@@ -24,19 +24,25 @@ def xor_arrays(np, samples, dtype):
     return X[idx], y[idx]
 
 
-def time_steps(step, min_seconds=0.5, max_iterations=100000, sync=lambda: None):
-    """Runs step() once to warm up, then until min_seconds have passed;
-    returns seconds per step."""
+def wall_clock(step):
+    """Seconds one step() takes on the host's clock."""
+    start = time.perf_counter()
     step()
-    sync()
-    iterations, elapsed = 0, 0.0
-    while elapsed < min_seconds and iterations < max_iterations:
-        start = time.perf_counter()
-        step()
-        sync()
-        elapsed += time.perf_counter() - start
+    return time.perf_counter() - start
+
+
+def time_steps(step, min_seconds=0.5, max_iterations=100000, seconds_of=wall_clock):
+    """Runs step() once to warm up, then until min_seconds of wall time have
+    passed; returns the mean of seconds_of(step), the time one step takes
+    (by default the wall clock; a GPU peer passes CUDA-event timing), and the
+    number of steps timed."""
+    seconds_of(step)
+    iterations, measured = 0, 0.0
+    wall_start = time.perf_counter()
+    while time.perf_counter() - wall_start < min_seconds and iterations < max_iterations:
+        measured += seconds_of(step)
         iterations += 1
-    return elapsed / iterations, iterations
+    return measured / iterations, iterations
 
 
 def entry(name, seconds, iterations, batch):

@@ -11,7 +11,7 @@ import sys
 
 import torch
 
-from common import add_grid_arguments, entry, failed, skipped, time_steps, write
+from common import add_grid_arguments, entry, failed, skipped, time_steps, wall_clock, write
 
 
 def make_model(hidden, device):
@@ -41,6 +41,20 @@ def make_step(model, X, y, compiled):
     return torch.compile(step) if compiled else step
 
 
+def cuda_event_time(step):
+    """Seconds between CUDA events recorded on the current stream before and
+    after one step: how backprop_bench times the cuda backend's steps, so
+    that both sides count the GPU's time from the step's first launch to its
+    last kernel's end, gaps included, and neither the final synchronisation."""
+    start = torch.cuda.Event(enable_timing=True)
+    stop = torch.cuda.Event(enable_timing=True)
+    start.record()
+    step()
+    stop.record()
+    stop.synchronize()
+    return start.elapsed_time(stop) / 1e3
+
+
 def out_of_memory(error):
     """A configuration too large for the device or host: skipped, not failed."""
     text = str(error).lower()
@@ -64,7 +78,7 @@ def main():
     results = []
     failures = 0
     for tag, device, compiled in variants:
-        sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+        seconds_of = cuda_event_time if device == "cuda" else wall_clock
         limit = args.max_work if device == "cpu" else 2.0 ** 36
         for hidden in args.hidden:
             for log2 in args.batch_log2:
@@ -76,7 +90,7 @@ def main():
                 try:
                     X, y = xor_tensors(batch, device)
                     step = make_step(make_model(hidden, device), X, y, compiled)
-                    seconds, iterations = time_steps(step, args.min_seconds, sync=sync)
+                    seconds, iterations = time_steps(step, args.min_seconds, seconds_of=seconds_of)
                 except Exception as e:  # noqa: BLE001 - every row gets its outcome, then the exit status
                     first_line = (str(e).splitlines() or [type(e).__name__])[0]
                     if out_of_memory(e):
