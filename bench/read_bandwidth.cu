@@ -7,55 +7,23 @@
 // One iteration sums a 1 GiB array of floats, 20 times the largest L2 cache,
 // into one partial sum per block: every byte read once from memory, almost
 // nothing written. Timed with CUDA events around the launch.
-#include <cuda_runtime.h>
-
 #include <cstddef>
-#include <memory>
 #include <string>
-#include <type_traits>
-#include <vector>
 
 #include "backprop/error.hpp"
+#include "device_buffer.cuh"
 #include "read_bandwidth.hpp"
 
 namespace {
+
+using backprop::cuda::DeviceBuffer;
+using backprop::cuda::Event;
+using backprop::cuda::Stream;
 
 constexpr std::size_t kBytes = std::size_t{1} << 30;
 constexpr int kThreads = 256;
 constexpr int kBlocksPerSm = 2048 / kThreads;  // every thread slot of an H100/H200 SM filled
 constexpr int kLoadsInFlight = 4;              // per thread: enough bytes in flight to cover HBM latency
-
-void check(cudaError_t status, const char* call) {
-  if (status == cudaSuccess) return;
-  cudaGetLastError();  // do not leave the error for the next check to report
-  throw backprop::Error(std::string("CUDA error in ") + call + ": " + cudaGetErrorName(status) + ": " +
-                        cudaGetErrorString(status));
-}
-#define READ_BANDWIDTH_CHECK(call) check((call), #call)
-
-struct FreeDeviceMemory {
-  void operator()(void* pointer) const noexcept { cudaFree(pointer); }
-};
-template <class T>
-using DeviceArray = std::unique_ptr<T[], FreeDeviceMemory>;
-
-template <class T>
-DeviceArray<T> device_array(std::size_t count) {
-  void* pointer = nullptr;
-  READ_BANDWIDTH_CHECK(cudaMalloc(&pointer, count * sizeof(T)));
-  return DeviceArray<T>(static_cast<T*>(pointer));
-}
-
-struct DestroyEvent {
-  void operator()(cudaEvent_t event) const noexcept { cudaEventDestroy(event); }
-};
-using Event = std::unique_ptr<std::remove_pointer_t<cudaEvent_t>, DestroyEvent>;
-
-Event make_event() {
-  cudaEvent_t event = nullptr;
-  READ_BANDWIDTH_CHECK(cudaEventCreate(&event));
-  return Event(event);
-}
 
 // partials[block] = Σ of the floats its threads read. The grid strides over
 // the whole array a float4 at a time, kLoadsInFlight loads issued before the
@@ -92,20 +60,24 @@ __global__ void fill_with_ones_kernel(float4* data, std::size_t count4) {
   }
 }
 
-void sum_floats(const float4* data, std::size_t count4, float* partials, int blocks) {
-  sum_floats_kernel<<<blocks, kThreads>>>(data, count4, partials);
-  READ_BANDWIDTH_CHECK(cudaGetLastError());
+void fill_with_ones(DeviceBuffer<float4>& data, int blocks, cudaStream_t stream) {
+  fill_with_ones_kernel<<<blocks, kThreads, 0, stream>>>(data.data(), data.size());
+  BACKPROP_CUDA_CHECK_LAUNCH("fill_with_ones_kernel");
+}
+
+void sum_floats(const DeviceBuffer<float4>& data, DeviceBuffer<float>& partials, cudaStream_t stream) {
+  sum_floats_kernel<<<static_cast<int>(partials.size()), kThreads, 0, stream>>>(data.data(), data.size(),
+                                                                                   partials.data());
+  BACKPROP_CUDA_CHECK_LAUNCH("sum_floats_kernel");
 }
 
 // A figure is only honest if the kernel read every float exactly once. With
 // every float 1, each partial sum is a whole number below 2^24 (a block reads
 // 2^28 / blocks floats), so float adds it exactly and the partials must add
 // up to the float count, not one more or less.
-void check_every_float_was_read_once(const DeviceArray<float>& partials, int blocks, std::size_t count) {
-  std::vector<float> host(static_cast<std::size_t>(blocks));
-  READ_BANDWIDTH_CHECK(cudaMemcpy(host.data(), partials.get(), host.size() * sizeof(float), cudaMemcpyDeviceToHost));
+void check_every_float_was_read_once(const DeviceBuffer<float>& partials, std::size_t count, cudaStream_t stream) {
   double total = 0;
-  for (const float partial : host) total += partial;
+  for (const float partial : partials.download(partials.size(), stream)) total += partial;
   if (total != static_cast<double>(count)) {
     throw backprop::Error("read bandwidth: the kernel's sums add up to " + std::to_string(total) + ", not " +
                           std::to_string(count) + ": it did not read every float once");
@@ -115,29 +87,27 @@ void check_every_float_was_read_once(const DeviceArray<float>& partials, int blo
 void read_bandwidth(benchmark::State& state, void (*on_error)(benchmark::State&, const std::exception&)) {
   try {
     int device = 0, sms = 0;
-    READ_BANDWIDTH_CHECK(cudaGetDevice(&device));
-    READ_BANDWIDTH_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
+    BACKPROP_CUDA_CHECK(cudaGetDevice(&device));
+    BACKPROP_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
     const int blocks = sms * kBlocksPerSm;
-    const std::size_t count4 = kBytes / sizeof(float4);
-    const DeviceArray<float4> data = device_array<float4>(count4);
-    const DeviceArray<float> partials = device_array<float>(static_cast<std::size_t>(blocks));
-    fill_with_ones_kernel<<<blocks, kThreads>>>(data.get(), count4);
-    READ_BANDWIDTH_CHECK(cudaGetLastError());
+    const Stream stream;
+    DeviceBuffer<float4> data(kBytes / sizeof(float4));
+    DeviceBuffer<float> partials(static_cast<std::size_t>(blocks));
+    fill_with_ones(data, blocks, stream.get());
 
-    const Event start = make_event(), stop = make_event();
-    sum_floats(data.get(), count4, partials.get(), blocks);  // warm-up: module load, clocks
+    Event start, stop;
+    sum_floats(data, partials, stream.get());  // warm-up: module load, clocks
     double seconds = 0;
     for (auto _ : state) {
-      READ_BANDWIDTH_CHECK(cudaEventRecord(start.get()));
-      sum_floats(data.get(), count4, partials.get(), blocks);
-      READ_BANDWIDTH_CHECK(cudaEventRecord(stop.get()));
-      READ_BANDWIDTH_CHECK(cudaEventSynchronize(stop.get()));
-      float ms = 0;
-      READ_BANDWIDTH_CHECK(cudaEventElapsedTime(&ms, start.get(), stop.get()));
-      state.SetIterationTime(ms * 1e-3);
-      seconds += ms * 1e-3;
+      start.record(stream.get());
+      sum_floats(data, partials, stream.get());
+      stop.record(stream.get());
+      stream.synchronize();
+      const double iteration = Event::seconds_between(start, stop);
+      state.SetIterationTime(iteration);
+      seconds += iteration;
     }
-    check_every_float_was_read_once(partials, blocks, count4 * 4);
+    check_every_float_was_read_once(partials, data.size() * 4, stream.get());
     state.counters["bytes_per_second"] = static_cast<double>(kBytes) * static_cast<double>(state.iterations()) / seconds;
     state.counters["blocks"] = blocks;
   } catch (const std::exception& e) {

@@ -13,11 +13,6 @@ void throw_cuda_error(cudaError_t status, const char* call, const char* file, in
               "): " + cudaGetErrorName(status) + ": " + cudaGetErrorString(status));
 }
 
-void throw_cublas_error(cublasStatus_t status, const char* call, const char* file, int line) {
-  throw Error(std::string("cuBLAS error in ") + call + " (" + file + ":" + std::to_string(line) +
-              "): " + cublasGetStatusName(status) + ": " + cublasGetStatusString(status));
-}
-
 void* device_allocate(std::size_t bytes) {
   if (bytes == 0) return nullptr;
   void* pointer = nullptr;
@@ -39,11 +34,6 @@ Stream::~Stream() {
   if (stream_) cudaStreamDestroy(stream_);
 }
 void Stream::synchronize() const { BACKPROP_CUDA_CHECK(cudaStreamSynchronize(stream_)); }
-
-CublasHandle::CublasHandle() { BACKPROP_CUBLAS_CHECK(cublasCreate(&handle_)); }
-CublasHandle::~CublasHandle() {
-  if (handle_) cublasDestroy(handle_);
-}
 
 Event::Event() { BACKPROP_CUDA_CHECK(cudaEventCreate(&event_)); }
 Event::~Event() {

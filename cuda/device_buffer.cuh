@@ -1,9 +1,10 @@
-// RAII owners for what the CUDA backend holds: device memory, a stream, a
-// cuBLAS handle and an instantiated CUDA graph. Each frees its resource in
-// its destructor, so an exception on any path leaks nothing.
+// RAII owners for what the CUDA backend holds: device memory, a stream, an
+// event and an instantiated CUDA graph (the cuBLAS handle is in
+// cublas_handle.cuh). Each frees its resource in its destructor, so an
+// exception on any path leaks nothing. The CUDA runtime alone: the benchmark
+// uses these too, without linking cuBLAS.
 #pragma once
 
-#include <cublas_v2.h>
 #include <cuda_runtime.h>
 
 #include <cstddef>
@@ -75,18 +76,6 @@ class Stream {
 
  private:
   cudaStream_t stream_ = nullptr;
-};
-
-class CublasHandle {
- public:
-  CublasHandle();
-  ~CublasHandle();
-  CublasHandle(const CublasHandle&) = delete;
-  CublasHandle& operator=(const CublasHandle&) = delete;
-  cublasHandle_t get() const { return handle_; }
-
- private:
-  cublasHandle_t handle_ = nullptr;
 };
 
 class Event {

@@ -14,6 +14,7 @@
 #include <algorithm>
 
 #include "activation_kernels.cuh"
+#include "cublas_handle.cuh"
 #include "cuda_session.cuh"
 #include "gemm_plan.hpp"
 #include "reduce_partials.cuh"
