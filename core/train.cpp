@@ -8,6 +8,16 @@
 #include "backprop/train.hpp"
 
 namespace backprop {
+namespace {
+
+// "nan", "inf" or "-inf": std::to_string would print a NaN's sign bit
+// ("-nan"), which says nothing here.
+std::string non_finite_name(double loss) {
+  if (std::isnan(loss)) return "nan";
+  return loss > 0 ? "inf" : "-inf";
+}
+
+}  // namespace
 
 // Beyond this the loss history alone would take gigabytes.
 constexpr std::size_t kMaxEpochs = 100'000'000;
@@ -35,7 +45,7 @@ TrainResult train(const Backend& backend, const Dataset& data, const Parameters&
     for (std::size_t i = 0; i < losses.size(); ++i) {
       if (!std::isfinite(losses[i])) {
         throw Error("training diverged at epoch " + std::to_string(first + i) +
-                    " (loss " + std::to_string(losses[i]) + ")");
+                    " (loss " + non_finite_name(losses[i]) + ")");
       }
     }
     if (on_log && options.log_every != 0) on_log(first, losses.front());
