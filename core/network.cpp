@@ -13,14 +13,16 @@ namespace backprop {
 // parameter counts (products of two widths) cannot overflow either.
 constexpr std::size_t kMaxWidth = std::numeric_limits<int>::max();
 
+std::string to_string(const Shape& shape) {
+  return std::to_string(shape.inputs) + "-" + std::to_string(shape.hidden) + "-" + std::to_string(shape.outputs);
+}
+
 void validate(const Shape& shape) {
-  const std::string name = std::to_string(shape.inputs) + "-" + std::to_string(shape.hidden) + "-" +
-                           std::to_string(shape.outputs);
   if (shape.inputs == 0 || shape.hidden == 0 || shape.outputs == 0) {
-    throw Error("network shape " + name + " is invalid: inputs, hidden and outputs must each be at least 1");
+    throw Error("network shape " + to_string(shape) + " is invalid: inputs, hidden and outputs must each be at least 1");
   }
   if (shape.inputs > kMaxWidth || shape.hidden > kMaxWidth || shape.outputs > kMaxWidth) {
-    throw Error("network shape " + name + " is too large: inputs, hidden and outputs must each be at most " +
+    throw Error("network shape " + to_string(shape) + " is too large: inputs, hidden and outputs must each be at most " +
                 std::to_string(kMaxWidth));
   }
 }

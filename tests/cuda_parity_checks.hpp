@@ -181,8 +181,8 @@ inline void check_epochs_in_one_launch_match_replays(const Backend& one_launch, 
     for (std::size_t j = 0; j < c.hidden; ++j) initial.b1[j] = 0.1 * static_cast<double>(j) - 0.2;
     initial.b2[0] = -0.1;
     for (const Precision precision : {Precision::f32, Precision::f64}) {
-      SCOPED_TRACE(std::to_string(c.samples) + " samples, " + std::to_string(c.inputs) + "-" +
-                   std::to_string(c.hidden) + "-1, " + std::string(to_string(precision)));
+      SCOPED_TRACE(std::to_string(c.samples) + " samples, " + to_string(initial.shape) + ", " +
+                   std::string(to_string(precision)));
       TrainOptions options;
       options.epochs = 20;
       options.log_every = 8;  // three run_epochs calls: 8, 8, 4 epochs

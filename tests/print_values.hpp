@@ -10,9 +10,7 @@
 
 namespace backprop {
 
-inline void PrintTo(const Shape& shape, std::ostream* os) {
-  *os << shape.inputs << '-' << shape.hidden << '-' << shape.outputs;
-}
+inline void PrintTo(const Shape& shape, std::ostream* os) { *os << to_string(shape); }
 
 inline void PrintTo(Precision precision, std::ostream* os) { *os << to_string(precision); }
 

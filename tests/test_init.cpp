@@ -68,6 +68,11 @@ TEST(XavierInit, StaysWithinGlorotBoundAndIsReproducible) {
   EXPECT_GT(largest, 0.8 * bound1);  // spread over the range, not squeezed near 0
 }
 
+TEST(Shapes, NameIsInputsHiddenOutputs) {
+  EXPECT_EQ(to_string(Shape{2, 4, 1}), "2-4-1");
+  EXPECT_EQ(to_string(Shape{std::size_t{1} << 31, 1, 3}), "2147483648-1-3");
+}
+
 TEST(Shapes, ZeroWidthIsRejected) {
   EXPECT_THROW(init_numpy({2, 0, 1}, 1), Error);
   EXPECT_THROW(init_xavier({0, 4, 1}, 1), Error);

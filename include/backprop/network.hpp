@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace backprop {
@@ -19,6 +20,9 @@ struct Shape {
     return a.inputs == b.inputs && a.hidden == b.hidden && a.outputs == b.outputs;
   }
 };
+
+// "inputs-hidden-outputs", as messages and the command line name a shape: "2-4-1".
+std::string to_string(const Shape& shape);
 
 // Throws backprop::Error unless every width is between 1 and 2^31 - 1 (int,
 // as cuBLAS takes it).
