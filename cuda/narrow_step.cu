@@ -15,24 +15,26 @@ namespace {
 
 // The weights of a narrow network in registers, padded to the layout's
 // kHidden with zero-weight units, and its forward pass for one sample. A
-// padded unit adds exactly 0 to z2 and its gradients are not written out, so
+// padded unit adds exactly 0 to y2 and its gradients are not written out, so
 // the loops need no test of the true width and every array index is a
 // constant after unrolling: the arrays stay in registers, and the sample
-// loop does not branch on the shape. The hidden layer's weights are stored
-// times -log2(e), rounded once from double (math::kMinusLog2e), so
-// x W1 + b1 comes out as the argument of sigmoid_of_base2: one multiply
-// fewer per unit and sample. The CPU's narrow kernel does the same.
+// loop does not branch on the shape. Both layers' weights are stored times
+// -log2(e), rounded once from double (math::kMinusLog2e), so that each
+// layer's product comes out as the argument of a base-2 exponential: the
+// hidden layer's x W1 + b1 goes to sigmoid_of_base2, and the output's
+// a W2 + b2 to sigmoid_and_bce_of_base2, which need no multiply to reduce
+// it (the CPU's narrow kernel does this for the hidden layer).
 template <class T, int kIn, int kHidden>
 struct NarrowNetwork {
   T W1[kIn][kHidden] = {}, b1[kHidden] = {};  // times -log2(e)
-  T W2[kHidden] = {}, b2 = 0;
+  T W2[kHidden] = {}, b2 = 0;                 // times -log2(e)
 
-  __device__ explicit NarrowNetwork(const NarrowStep<T>& s) : b2(s.b2[0]) {
+  __device__ explicit NarrowNetwork(const NarrowStep<T>& s) : b2(to_base2(s.b2[0])) {
 #pragma unroll
     for (int j = 0; j < kHidden; ++j) {
       if (j >= s.hidden) continue;
       b1[j] = to_base2(s.b1[j]);
-      W2[j] = s.W2[j];
+      W2[j] = to_base2(s.W2[j]);
 #pragma unroll
       for (int i = 0; i < kIn; ++i) W1[i][j] = to_base2(s.W1[i * s.hidden + j]);
     }
@@ -40,18 +42,18 @@ struct NarrowNetwork {
 
   __device__ static T to_base2(T weight) { return static_cast<T>(weight * math::kMinusLog2e); }
 
-  // a = σ(x W1 + b1); returns z2 = a W2 + b2.
+  // a = σ(x W1 + b1); returns y2 = -z2 log2(e), z2 = a W2 + b2 the logit.
   __device__ T forward(const T (&x)[kIn], T (&a)[kHidden]) const {
-    T z2 = b2;
+    T y2 = b2;
 #pragma unroll
     for (int j = 0; j < kHidden; ++j) {
       T y = b1[j];
 #pragma unroll
       for (int i = 0; i < kIn; ++i) y += x[i] * W1[i][j];
       a[j] = math::sigmoid_of_base2(y);
-      z2 += a[j] * W2[j];
+      y2 += a[j] * W2[j];
     }
-    return z2;
+    return y2;
   }
 };
 
@@ -132,9 +134,9 @@ __device__ void add_thread_samples(const NarrowStep<T>& s, const NarrowNetwork<T
   using Sums = PaddedSums<kIn, kHidden>;
   auto add_sample = [&](const T (&x)[kIn], T target) {
     T a[kHidden];
-    const T z2 = net.forward(x, a);
+    const T y2 = net.forward(x, a);
     T p;
-    sum[Sums::kLoss] += math::sigmoid_and_bce(z2, target, p);
+    sum[Sums::kLoss] += math::sigmoid_and_bce_of_base2(y2, target, p);
     const T dz2 = math::bce_sigmoid_gradient(p, target) * s.inv_samples;
     sum[Sums::kDb2] += dz2;
 #pragma unroll
@@ -206,7 +208,7 @@ __device__ void block_totals(const NarrowStep<T>& s, const T (&sum)[PaddedSums<k
 
 // Blocks of the step that an SM should hold at once, so that more loads are
 // in flight: for the float layouts of 4 hidden units, 3 (at most 85
-// registers a thread; they need about 80) or 4 for one input (64). 0 leaves
+// registers a thread; they need 72 to 80) or 4 for one input (64). 0 leaves
 // ptxas its own choice, as if no minimum were given (checked with -v: the
 // same register counts), which suits the others.
 template <class T, int kIn, int kHidden>
@@ -321,7 +323,7 @@ __global__ void __launch_bounds__(kNarrowBlock) narrow_forward_kernel(NarrowStep
   const NarrowNetwork<T, kIn, kHidden> net(s);
   T x[kIn], a[kHidden];
   load_features(s, n, x);
-  probabilities[n] = math::sigmoid(net.forward(x, a));
+  probabilities[n] = math::sigmoid_of_base2(net.forward(x, a));
 }
 
 // The layout for a shape: exactly its inputs, hidden units padded to 4 or
