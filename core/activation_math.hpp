@@ -93,19 +93,6 @@ BACKPROP_HOST_DEVICE T bce_from_logit(T z, T y) {
   return softplus(z) - y * z;
 }
 
-// p = σ(z) and bce(z, y) from one exponential: with e = e^-|z|,
-// σ(z) = 1 / (1 + e) for z >= 0 and e / (1 + e) below, and
-// bce(z, y) = max(z, 0) + log1p(e) - y z. NaN in z gives NaN in both.
-template <class T>
-BACKPROP_HOST_DEVICE T sigmoid_and_bce(T z, T y, T& p) {
-  const T positive = z > T(0) ? z : T(0);
-  const T magnitude = z > T(0) ? z : -z;
-  const T e = exponential(-magnitude);
-  const T r = reciprocal_of_normal(T(1) + e);  // 1 + e in [1, 2]
-  p = z >= T(0) ? r : e * r;
-  return positive + log_one_plus(e) - y * z;
-}
-
 // log(1 + u) for u in [0, 1], NaN passing, without log1pf's argument
 // reduction and its branch for negative and infinite u (about 25
 // instructions on sm_90): log(1 + u) = 2 atanh(s) with s = u / (2 + u) in
@@ -123,14 +110,32 @@ BACKPROP_HOST_DEVICE float log_one_plus_unit(float u) {
 }
 BACKPROP_HOST_DEVICE double log_one_plus_unit(double u) { return log1p(u); }
 
+// p = σ(z) and bce(z, y) given e = e^-|z|, so that one exponential serves
+// both: σ(z) = 1 / (1 + e) for z >= 0 and e / (1 + e) below, and
+// bce(z, y) = max(z, 0) + log1p(e) - y z. NaN in z gives NaN in both.
+template <class T>
+BACKPROP_HOST_DEVICE T sigmoid_and_bce_given_exponential(T z, T e, T y, T& p) {
+  const T r = reciprocal_of_normal(T(1) + e);  // 1 + e in [1, 2]
+  p = z >= T(0) ? r : e * r;
+  const T positive = z > T(0) ? z : T(0);
+  return positive + log_one_plus_unit(e) - y * z;
+}
+
+// p = σ(z) and bce(z, y) from the logit z.
+template <class T>
+BACKPROP_HOST_DEVICE T sigmoid_and_bce(T z, T y, T& p) {
+  const T magnitude = z > T(0) ? z : -z;
+  return sigmoid_and_bce_given_exponential(z, exponential(-magnitude), y, p);
+}
+
 // -ln 2: z = y2 · -ln 2 recovers a logit from y2 = -z log2(e).
 constexpr double kMinusLn2 = -0.6931471805599453;
 
-// p = σ(z) and bce(z, y), as sigmoid_and_bce, given y2 = -z log2(e): for an
-// output layer whose weights are stored times kMinusLog2e. Then e = e^-|z|
-// is 2^-|y2|, with no multiply and no rounding of a reduced argument (see
-// exponential2_flush_to_zero), and 1 + e stays in [1, 2]; z itself, one
-// multiply away, enters only the loss. NaN in y2 gives NaN in both.
+// p = σ(z) and bce(z, y) given y2 = -z log2(e), for an output layer whose
+// weights are stored times kMinusLog2e: then e = e^-|z| is 2^-|y2|, with no
+// multiply and no rounding of a reduced argument (see
+// exponential2_flush_to_zero), and z itself, one multiply away, enters
+// only the loss. NaN in y2 gives NaN in both.
 template <class T>
 BACKPROP_HOST_DEVICE T sigmoid_and_bce_of_base2(T y2, T target, T& p) {
   const T minus_magnitude = y2 < T(0) ? y2 : -y2;  // -|y2|
@@ -140,11 +145,7 @@ BACKPROP_HOST_DEVICE T sigmoid_and_bce_of_base2(T y2, T target, T& p) {
   } else {
     e = exp2(minus_magnitude);
   }
-  const T r = reciprocal_of_normal(T(1) + e);
-  p = y2 <= T(0) ? r : e * r;  // y2 <= 0 where z >= 0
-  const T z = y2 * static_cast<T>(kMinusLn2);
-  const T positive = z > T(0) ? z : T(0);
-  return positive + log_one_plus_unit(e) - target * z;
+  return sigmoid_and_bce_given_exponential(y2 * static_cast<T>(kMinusLn2), e, target, p);
 }
 
 // d bce / dz = σ(z) - y, written with p = σ(z).

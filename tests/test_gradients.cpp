@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "backprop/backprop.hpp"
-#include "print_values.hpp"
 #include "random_data.hpp"
 
 namespace backprop {
@@ -70,7 +69,7 @@ double relative_error(const std::vector<double>& analytic, const std::vector<dou
 // weights with nonzero biases (zero ones would hide a mishandled bias), and
 // returns the worst relative error.
 double check_gradients(const Shape& shape, std::size_t samples) {
-  SCOPED_TRACE(::testing::PrintToString(shape) + ", " + std::to_string(samples) + " samples");
+  SCOPED_TRACE(to_string(shape) + ", " + std::to_string(samples) + " samples");
   const auto backend = make_backend("cpu");
   const Dataset data = testing::random_data(samples, shape.inputs, 77, shape.outputs);
   Parameters p = init_xavier(shape, 5);

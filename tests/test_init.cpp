@@ -8,7 +8,6 @@
 #include "backprop/backprop.hpp"
 #include "golden_file.hpp"
 #include "numpy_random.hpp"
-#include "print_values.hpp"
 
 namespace backprop {
 namespace {
@@ -88,7 +87,7 @@ TEST(Shapes, WidthBeyondIntIsRejected) {
                             Shape{std::size_t{1} << 32, std::size_t{1} << 32, 1}}) {
     try {
       validate(shape);
-      ADD_FAILURE() << "accepted " << ::testing::PrintToString(shape);
+      ADD_FAILURE() << "accepted " << to_string(shape);
     } catch (const Error& e) {
       EXPECT_NE(std::string(e.what()).find("2147483647"), std::string::npos) << e.what();
     }
