@@ -8,6 +8,7 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <type_traits>
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -20,11 +21,12 @@ namespace backprop::cpu::BACKPROP_CPU_ISA {
 namespace {
 
 #include "vector_math.hpp"
+#include "vector_pack.hpp"
 
 // The lanes folded in half until one is left: a fixed tree of vector adds,
 // cheaper than a chain of kLanes dependent scalar adds.
 template <std::size_t Width = kLanes / 2, class T>
-T fold_lanes(T (&lane)[kLanes]) {
+BACKPROP_ALWAYS_INLINE T fold_lanes(T (&lane)[kLanes]) {
   for (std::size_t l = 0; l < Width; ++l) lane[l] += lane[l + Width];
   if constexpr (Width > 1) {
     return fold_lanes<Width / 2>(lane);
@@ -85,18 +87,53 @@ void transpose(const float* x, std::size_t n, std::size_t C, T* xt) {
   }
 }
 
+// kPadding values of T as one GCC vector type, which the compiler splits into
+// whole registers of any width. Written as sixteen scalars instead, the
+// accumulators of block_dot stayed scalar: GCC does not vectorise sixteen
+// sums carried around a loop whose length it does not know.
+template <class T>
+struct BlockOf;
+template <>
+struct BlockOf<float> {
+  typedef float type __attribute__((vector_size(kPadding * sizeof(float))));
+};
+template <>
+struct BlockOf<double> {
+  typedef double type __attribute__((vector_size(kPadding * sizeof(double))));
+};
+template <class T>
+using Block = typename BlockOf<T>::type;
+
+template <class T>
+inline Block<T> load_block(const T* p) {
+  Block<T> b;
+  std::memcpy(&b, p, sizeof b);
+  return b;
+}
+
 // One block of kPadding samples of a product with a weight column:
 // z[l] = Σ_k rows[k * stride + l] · weights[k * weight_stride], the block's
 // values held in registers, so each output unit costs one pass.
 template <class T>
-inline void block_dot(const T* rows, std::size_t count, std::size_t stride, const T* weights,
-                      std::size_t weight_stride, T (&z)[kPadding]) {
-  for (std::size_t l = 0; l < kPadding; ++l) z[l] = 0;
-  for (std::size_t k = 0; k < count; ++k) {
-    const T wk = weights[k * weight_stride];
-    const T* __restrict row = rows + k * stride;
-    for (std::size_t l = 0; l < kPadding; ++l) z[l] += row[l] * wk;
-  }
+inline Block<T> block_dot(const T* rows, std::size_t count, std::size_t stride, const T* weights,
+                          std::size_t weight_stride) {
+  Block<T> z = {};
+  for (std::size_t k = 0; k < count; ++k) z += load_block(rows + k * stride) * weights[k * weight_stride];
+  return z;
+}
+
+// a[l] = σ(z[l]) over a block. float goes through this build's native
+// vectors (vector_pack.hpp), for which clamp and the scaling by 2^n are
+// single instructions where the ISA has them (the same bits as the plain
+// forms that a loop of floats compiles to); double calls libm per lane.
+inline void store_sigmoid(const Block<float>& z, float* a) {
+  Pack<Floats, kPadding / kWidth> v;
+  std::memcpy(&v, &z, sizeof v);
+  const auto p = sigmoid(v);
+  std::memcpy(a, &p, sizeof p);
+}
+inline void store_sigmoid(const Block<double>& z, double* a) {
+  for (std::size_t l = 0; l < kPadding; ++l) a[l] = sigmoid(z[l]);
 }
 
 template <class T>
@@ -120,20 +157,15 @@ void chunk_forward(const ChunkWeights<T>& w, const float* x, std::size_t n, cons
   for (std::size_t j = 0; j < w.hidden; ++j) {
     const T bj = w.b1[j];
     for (std::size_t s = 0; s < padded; s += kPadding) {
-      T z[kPadding];
-      block_dot(xt + s, w.inputs, C, w.W1 + j, w.hidden, z);
-      T* __restrict a = scratch.a1 + j * C + s;  // the scratch arrays never overlap
-      for (std::size_t l = 0; l < kPadding; ++l) a[l] = sigmoid(z[l] + bj);
+      store_sigmoid(block_dot(xt + s, w.inputs, C, w.W1 + j, w.hidden) + bj, scratch.a1 + j * C + s);
     }
   }
   // Z2 = A1 W2 + b2
   for (std::size_t o = 0; o < w.outputs; ++o) {
     const T bo = w.b2[o];
     for (std::size_t s = 0; s < padded; s += kPadding) {
-      T z[kPadding];
-      block_dot(scratch.a1 + s, w.hidden, C, w.W2 + o, w.outputs, z);
-      T* __restrict z2 = scratch.z2 + o * C + s;
-      for (std::size_t l = 0; l < kPadding; ++l) z2[l] = z[l] + bo;
+      const Block<T> z = block_dot(scratch.a1 + s, w.hidden, C, w.W2 + o, w.outputs) + bo;
+      std::memcpy(scratch.z2 + o * C + s, &z, sizeof z);
     }
   }
 }
@@ -148,15 +180,22 @@ void hidden_backward(const ChunkWeights<T>& w, std::size_t n, std::size_t padded
   const GradientLayout at{w.inputs, w.hidden, w.outputs};
   const T* dz2 = scratch.z2;
   for (std::size_t j = 0; j < w.hidden; ++j) {
+    // One pass: d = (Σ_o dZ2[o] W2[j, o]) ⊙ a ⊙ (1 - a). The sum starts from
+    // the first product, not from 0 + it: that differs only in the sign of
+    // a zero, which no sum below can tell from +0.
     T* __restrict d = scratch.dz1 + j * C;
-    for (std::size_t s = 0; s < padded; ++s) d[s] = 0;
-    for (std::size_t o = 0; o < w.outputs; ++o) {
-      const T wjo = w.W2[j * w.outputs + o];
-      const T* __restrict g = dz2 + o * C;
-      for (std::size_t s = 0; s < padded; ++s) d[s] += g[s] * wjo;
-    }
     const T* __restrict a = scratch.a1 + j * C;
-    for (std::size_t s = 0; s < padded; ++s) d[s] *= a[s] * (T(1) - a[s]);
+    const T* w2 = w.W2 + j * w.outputs;
+    if (w.outputs == 1) {
+      const T* __restrict g = dz2;
+      for (std::size_t s = 0; s < padded; ++s) d[s] = g[s] * w2[0] * (a[s] * (T(1) - a[s]));
+    } else {
+      for (std::size_t s = 0; s < padded; ++s) {
+        T dA = dz2[s] * w2[0];
+        for (std::size_t o = 1; o < w.outputs; ++o) dA += dz2[o * C + s] * w2[o];
+        d[s] = dA * (a[s] * (T(1) - a[s]));
+      }
+    }
     sums[at.db1() + j] += sum_of(d, n);
     for (std::size_t i = 0; i < w.inputs; ++i) {
       sums[at.dW1() + i * w.hidden + j] += sum_of_products(scratch.x + i * C, d, n);

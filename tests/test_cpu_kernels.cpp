@@ -16,6 +16,7 @@
 #include "golden_file.hpp"
 #include "numpy_random.hpp"
 #include "print_values.hpp"
+#include "random_data.hpp"
 #include "vector_math_on_isa.hpp"
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -145,8 +146,9 @@ TEST_P(VectorMathOnIsa, GivesTheScalarBits) {
 INSTANTIATE_TEST_SUITE_P(CpuBuilds, VectorMathOnIsa, ::testing::ValuesIn(kVectorMathBuilds),
                          [](const auto& info) { return std::string(info.param.name); });
 
-// Every instruction-set build gives the same bits as the generic one, for a
-// shape on the general chunk kernels (2-40-1) and three on the fused narrow
+// Every instruction-set build gives the same bits as the generic one, for
+// two shapes on the general chunk kernels (2-40-1, and 5-40-3 with random
+// targets, for the sums over several outputs) and three on the fused narrow
 // ones (2-19-1 padded to 32 hidden units, 2-4-1, and 3-7-1 padded to 8). 3000 samples leave a
 // partial block at the end of the last window; 10 samples are one register
 // on AVX-512 but a partial block of several on AVX2 and SSE; 4 samples are
@@ -163,7 +165,8 @@ class IsaBuilds : public ::testing::TestWithParam<std::tuple<Precision, IsaCase>
 
 TEST_P(IsaBuilds, GiveBitIdenticalTraining) {
   const auto [precision, c] = GetParam();
-  const Dataset data = testing::quadrant_data(c.samples, c.shape.inputs, 9);
+  const Dataset data = c.shape.outputs == 1 ? testing::quadrant_data(c.samples, c.shape.inputs, 9)
+                                            : testing::random_data(c.samples, c.shape.inputs, 9, c.shape.outputs);
   TrainOptions options;
   options.epochs = 20;
   options.precision = precision;
@@ -186,15 +189,16 @@ TEST_P(IsaBuilds, GiveBitIdenticalTraining) {
 
 INSTANTIATE_TEST_SUITE_P(PrecisionsAndShapes, IsaBuilds,
                          ::testing::Combine(::testing::Values(Precision::f32, Precision::f64),
-                                            ::testing::Values(IsaCase{{2, 40, 1}, 3000}, IsaCase{{2, 19, 1}, 3000},
+                                            ::testing::Values(IsaCase{{2, 40, 1}, 3000}, IsaCase{{5, 40, 3}, 3000},
+                                                              IsaCase{{2, 19, 1}, 3000},
                                                               IsaCase{{2, 4, 1}, 3000},
                                                               IsaCase{{3, 7, 1}, 3000}, IsaCase{{2, 4, 1}, 10},
                                                               IsaCase{{2, 4, 1}, 4})),
                          [](const auto& info) {
                            const IsaCase& c = std::get<1>(info.param);
                            return std::string(to_string(std::get<0>(info.param))) + "_" +
-                                  std::to_string(c.shape.inputs) + "x" + std::to_string(c.shape.hidden) + "_n" +
-                                  std::to_string(c.samples);
+                                  std::to_string(c.shape.inputs) + "x" + std::to_string(c.shape.hidden) + "x" +
+                                  std::to_string(c.shape.outputs) + "_n" + std::to_string(c.samples);
                          });
 
 // The fused kernel for narrow shapes (float only) against the float64
