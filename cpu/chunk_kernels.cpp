@@ -204,11 +204,12 @@ void hidden_backward(const ChunkWeights<T>& w, std::size_t n, std::size_t padded
 }
 
 template <class T>
-void chunk_gradients(const ChunkWeights<T>& w, const float* x, const float* y, std::size_t n,
-                     const ChunkScratch<T>& scratch, double* sums) {
+void chunk_gradients(const ChunkWeights<T>& w, const float* x, const float* y, std::size_t n, T* work,
+                     double* sums) {
   if constexpr (std::is_same_v<T, float>) {
-    if (is_narrow(w)) return narrow_chunk_gradients(w, x, y, n, sums);
+    if (is_narrow(w)) return narrow_chunk_gradients(w, x, y, n, work, sums);
   }
+  const ChunkScratch<T> scratch = ChunkScratch<T>::in(work, w.inputs, w.hidden, w.outputs);
   const std::size_t C = scratch.stride;
   const std::size_t padded = padded_count(n);
   const GradientLayout at{w.inputs, w.hidden, w.outputs};
@@ -252,11 +253,12 @@ void chunk_gradients(const ChunkWeights<T>& w, const float* x, const float* y, s
   }
 }
 
-// The narrow kernel keeps everything in registers; the rest work in scratch.
 template <class T>
-bool gradients_use_scratch([[maybe_unused]] const ChunkWeights<T>& w) {
-  if constexpr (std::is_same_v<T, float>) return !is_narrow(w);
-  return true;
+std::size_t gradients_work_values(const ChunkWeights<T>& w) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (is_narrow(w)) return narrow_work_floats(w);
+  }
+  return ChunkScratch<T>::size(w.inputs, w.hidden, w.outputs);
 }
 
 template <class T>
@@ -274,11 +276,11 @@ void chunk_probabilities(const ChunkWeights<T>& w, std::size_t n, const ChunkScr
 
 ChunkKernels<float> kernels_f32() {
   return {BACKPROP_STRINGIFY(BACKPROP_CPU_ISA), chunk_forward<float>, chunk_gradients<float>,
-          chunk_probabilities<float>, gradients_use_scratch<float>};
+          chunk_probabilities<float>, gradients_work_values<float>};
 }
 ChunkKernels<double> kernels_f64() {
   return {BACKPROP_STRINGIFY(BACKPROP_CPU_ISA), chunk_forward<double>, chunk_gradients<double>,
-          chunk_probabilities<double>, gradients_use_scratch<double>};
+          chunk_probabilities<double>, gradients_work_values<double>};
 }
 
 }  // namespace backprop::cpu::BACKPROP_CPU_ISA

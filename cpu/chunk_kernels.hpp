@@ -78,13 +78,14 @@ struct ChunkKernels {
   // Forward pass of n <= C samples; leaves A1 and Z2 in scratch.
   void (*forward)(const ChunkWeights<T>& w, const float* x, std::size_t n, const ChunkScratch<T>& scratch);
   // Forward and backward; adds the chunk's summed loss and gradients to sums.
-  void (*gradients)(const ChunkWeights<T>& w, const float* x, const float* y, std::size_t n,
-                    const ChunkScratch<T>& scratch, double* sums);
+  // work: gradients_work_values(w) values from a 64-byte boundary.
+  void (*gradients)(const ChunkWeights<T>& w, const float* x, const float* y, std::size_t n, T* work,
+                    double* sums);
   // p = σ(Z2) for the chunk, after forward.
   void (*probabilities)(const ChunkWeights<T>& w, std::size_t n, const ChunkScratch<T>& scratch, double* p);
-  // Whether gradients needs the scratch arrays for this shape (the narrow
-  // kernel for float does not).
-  bool (*gradients_use_scratch)(const ChunkWeights<T>& w);
+  // The working memory gradients needs for this shape, in values of T: a
+  // ChunkScratch's for the general kernels, less or none for the narrow ones.
+  std::size_t (*gradients_work_values)(const ChunkWeights<T>& w);
 };
 
 // The instruction sets built in and runnable here, best first ("avx512",

@@ -7,6 +7,7 @@
 // the losses are bit-identical for any thread count.
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <thread>
 
@@ -44,27 +45,29 @@ struct Weights {
   ChunkWeights<T> view() const { return {inputs, hidden, outputs, W1.data(), b1.data(), W2.data(), b2.data()}; }
 };
 
-// Working arrays for each worker thread; none when workers is 0, for shapes
-// whose kernels need none.
+// Working memory for each worker thread, `values` of T each, every area
+// starting on a 64-byte boundary (kernels keep whole vectors there); none
+// when values is 0.
 template <class T>
 class WorkerScratch {
  public:
-  WorkerScratch(unsigned workers, std::size_t inputs, std::size_t hidden, std::size_t outputs)
-      : per_worker_(ChunkScratch<T>::size(inputs, hidden, outputs)),
-        storage_(workers * per_worker_),
-        inputs_(inputs), hidden_(hidden), outputs_(outputs) {}
+  WorkerScratch(unsigned workers, std::size_t values)
+      : per_worker_((values + kAlignment - 1) / kAlignment * kAlignment),
+        storage_(values == 0 ? 0 : workers * per_worker_ + kAlignment) {}
 
   std::size_t bytes() const { return storage_.size() * sizeof(T); }
 
-  ChunkScratch<T> operator[](unsigned worker) {
-    if (storage_.empty()) return {};
-    return ChunkScratch<T>::in(storage_.data() + worker * per_worker_, inputs_, hidden_, outputs_);
+  T* operator[](unsigned worker) {
+    if (storage_.empty()) return nullptr;
+    const auto address = reinterpret_cast<std::uintptr_t>(storage_.data());
+    T* const first = storage_.data() + (64 - address % 64) % 64 / sizeof(T);
+    return first + worker * per_worker_;
   }
 
  private:
+  static constexpr std::size_t kAlignment = 64 / sizeof(T);  // values in 64 bytes
   std::size_t per_worker_;
   std::vector<T> storage_;
-  std::size_t inputs_, hidden_, outputs_;
 };
 
 template <class T>
@@ -77,8 +80,7 @@ class CpuSession final : public TrainingSession {
         cut_(data.samples(), params.shape.hidden),
         pool_(pool),
         kernels_(kernels),
-        scratch_(kernels.gradients_use_scratch(weights_.view()) ? pool.size() : 0, layout_.inputs, layout_.hidden,
-                 layout_.outputs),
+        scratch_(pool.size(), kernels.gradients_work_values(weights_.view())),
         segment_sums_(cut_.segments * layout_.size()),
         sums_(layout_.size()) {}
 
@@ -182,13 +184,14 @@ std::vector<double> predict_probabilities(const Parameters& params, const Datase
   const ChunkWeights<T> w = weights.view();
   const std::size_t n_samples = data.samples();
   const Segmentation cut(n_samples, w.hidden);  // only its chunks: no sums to order here
-  WorkerScratch<T> scratch(pool.size(), w.inputs, w.hidden, w.outputs);
+  WorkerScratch<T> scratch(pool.size(), ChunkScratch<T>::size(w.inputs, w.hidden, w.outputs));
   std::vector<double> probabilities(n_samples * w.outputs);
   pool.parallel_for(cut.chunks, [&](std::size_t c, unsigned worker) {
     const std::size_t s0 = c * cut.chunk;
     const std::size_t n = std::min(cut.chunk, n_samples - s0);
-    kernels.forward(w, data.features.data() + s0 * w.inputs, n, scratch[worker]);
-    kernels.probabilities(w, n, scratch[worker], probabilities.data() + s0 * w.outputs);
+    const ChunkScratch<T> arrays = ChunkScratch<T>::in(scratch[worker], w.inputs, w.hidden, w.outputs);
+    kernels.forward(w, data.features.data() + s0 * w.inputs, n, arrays);
+    kernels.probabilities(w, n, arrays, probabilities.data() + s0 * w.outputs);
   });
   return probabilities;
 }

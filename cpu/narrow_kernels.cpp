@@ -1,13 +1,14 @@
 // A narrow network's training step, fused: each block of samples goes
-// forward, computes its loss and goes back without leaving registers, and
-// adds its gradient terms to per-lane partial sums. The general chunk
-// kernels make a pass over scratch arrays per unit and per product instead,
-// which for XOR's 2-4-1 shape costs several times more loads and stores than
-// arithmetic.
+// forward, computes its loss and goes back (in registers, or for wide hidden
+// layers through a small work area in the L1 and L2 caches), and adds its
+// gradient terms to per-lane partial sums. The general chunk kernels make a
+// pass over scratch arrays per unit and per product instead, which for
+// XOR's 2-4-1 shape costs several times more loads and stores than
+// arithmetic, and even at 1024 hidden units runs about 1.6 times slower.
 //
-// Hidden widths are rounded up to 4, 8, 16 or 32 with zero-weight units:
-// such a unit adds exactly 0 to Z2, and its gradients are dropped, so the
-// result is that of the true width.
+// Hidden widths are rounded up to a power of two from 4 to 1024 with
+// zero-weight units: such a unit adds exactly 0 to Z2, and its gradients
+// are dropped, so the result is that of the true width.
 //
 // Summation order: within a window of kFlushSamples samples, sample s adds
 // its terms to lane s mod 16, in sample order; the 16 lanes are folded in a
@@ -20,6 +21,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <new>
 #include <type_traits>
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -201,20 +203,33 @@ void add_lane_sums(const LaneSums<Inputs, Hidden, K>& lanes, const NarrowWeights
   }
 }
 
+// The activations' array: `local` when it has room for Hidden registers,
+// else the Hidden registers at spill.
+template <std::size_t Hidden, class Block, std::size_t N>
+BACKPROP_ALWAYS_INLINE auto activations(Block (&local)[N], [[maybe_unused]] Block* spill) -> Block (&)[Hidden] {
+  if constexpr (N == Hidden) {
+    return local;
+  } else {
+    return *reinterpret_cast<Block(*)[Hidden]>(spill);
+  }
+}
+
 // S * kWidth samples forward and back, their terms added to registers at,
 // at + 1, ... of the lane sums; x holds their inputs (sample-major), y their
 // targets. Only the first `live` samples count (all of them unless Partial):
 // the others' deltas and losses are zeroed, which zeroes every gradient term
-// they would add.
+// they would add. The activations wait for the backward pass in a local
+// array up to kStackHidden hidden units, else in spill (see WorkArea).
 template <bool First, bool Partial, std::size_t S, std::size_t Inputs, std::size_t Hidden, std::size_t K>
 BACKPROP_ALWAYS_INLINE void step(const NarrowWeights<Inputs, Hidden>& w, const float* x, const float* y,
                                  [[maybe_unused]] std::size_t live, LaneSums<Inputs, Hidden, K>& sums,
-                                 std::size_t at) {
+                                 std::size_t at, [[maybe_unused]] Lanes<S>* spill) {
   using Block = Lanes<S>;
   Block xt[Inputs];
   load_inputs<Inputs>(x, xt);
+  [[maybe_unused]] Block local[Hidden <= kStackHidden ? Hidden : 1];
+  Block(&a1)[Hidden] = activations<Hidden>(local, spill);
   // A1 = σ(X W1 + b1), from y = -(X W1 + b1) log2(e)
-  Block a1[Hidden];
 #pragma GCC unroll 8
   for (std::size_t j = 0; j < Hidden; ++j) {
     Block y = splat<Block>(w.b1[j]);
@@ -252,15 +267,15 @@ BACKPROP_ALWAYS_INLINE void step(const NarrowWeights<Inputs, Hidden>& w, const f
 }
 
 // A block of B * kWidth samples (x, y as in step), S registers at a time;
-// live as in step.
+// live and spill as in step.
 template <bool First, bool Partial, std::size_t B, std::size_t S, std::size_t Inputs, std::size_t Hidden,
           std::size_t K>
 BACKPROP_ALWAYS_INLINE void block_step(const NarrowWeights<Inputs, Hidden>& w, const float* x, const float* y,
-                                       std::size_t live, LaneSums<Inputs, Hidden, K>& sums) {
+                                       std::size_t live, LaneSums<Inputs, Hidden, K>& sums, Lanes<S>* spill) {
   for (std::size_t at = 0; at < B; at += S) {
     const std::size_t first = at * kWidth;
     const std::size_t step_live = live > first ? std::min(live - first, S * kWidth) : 0;
-    step<First, Partial, S>(w, x + first * Inputs, y + first, step_live, sums, at);
+    step<First, Partial, S>(w, x + first * Inputs, y + first, step_live, sums, at, spill);
   }
 }
 
@@ -268,68 +283,131 @@ BACKPROP_ALWAYS_INLINE void block_step(const NarrowWeights<Inputs, Hidden>& w, c
 // zero-padded block.
 template <bool First, std::size_t B, std::size_t S, std::size_t Inputs, std::size_t Hidden, std::size_t K>
 void partial_block_step(const NarrowWeights<Inputs, Hidden>& w, const float* x, const float* y, std::size_t live,
-                        LaneSums<Inputs, Hidden, K>& sums) {
+                        LaneSums<Inputs, Hidden, K>& sums, Lanes<S>* spill) {
   float xb[B * kWidth * Inputs] = {}, yb[B * kWidth] = {};
   std::copy(x, x + live * Inputs, xb);
   std::copy(y, y + live, yb);
-  block_step<First, true, B, S>(w, xb, yb, live, sums);
+  block_step<First, true, B, S>(w, xb, yb, live, sums, spill);
 }
 
+// What a call keeps above kStackHidden hidden units, in the caller's work
+// area: the lane sums, and the activations of the S registers in flight
+// between the forward and the backward pass (step's spill).
+template <std::size_t Inputs, std::size_t Hidden, std::size_t K, std::size_t S>
+struct WorkArea {
+  LaneSums<Inputs, Hidden, K> lanes;
+  Lanes<S> spill[Hidden];
+};
+
+template <std::size_t Inputs, std::size_t Hidden, std::size_t K, std::size_t S>
+WorkArea<Inputs, Hidden, K, S>& work_area(float* work) {
+  static_assert(alignof(WorkArea<Inputs, Hidden, K, S>) <= 64, "work starts on a 64-byte boundary");
+  return *new (work) WorkArea<Inputs, Hidden, K, S>;
+}
+
+// The samples [start, end) of a window, kBlock registers at a time, their
+// terms set into lanes and then added to sums.
+template <std::size_t Inputs, std::size_t Hidden, std::size_t K, std::size_t S>
+BACKPROP_ALWAYS_INLINE void window(const NarrowWeights<Inputs, Hidden>& w, const float* x, const float* y,
+                                   std::size_t start, std::size_t end, LaneSums<Inputs, Hidden, K>& lanes,
+                                   Lanes<S>* spill, std::size_t hidden, double* sums) {
+  constexpr std::size_t kBlock = block_registers<Hidden>();
+  constexpr std::size_t kBlockSamples = kBlock * kWidth;
+  std::size_t s = start;
+  if (s + kBlockSamples <= end) {
+    block_step<true, false, kBlock, S>(w, x + s * Inputs, y + s, kBlockSamples, lanes, spill);
+    for (s += kBlockSamples; s + kBlockSamples <= end; s += kBlockSamples) {
+      block_step<false, false, kBlock, S>(w, x + s * Inputs, y + s, kBlockSamples, lanes, spill);
+    }
+  }
+  if (s == start) {
+    partial_block_step<true, kBlock, S>(w, x + s * Inputs, y + s, end - s, lanes, spill);
+  } else if (s < end) {
+    partial_block_step<false, kBlock, S>(w, x + s * Inputs, y + s, end - s, lanes, spill);
+  }
+  add_lane_sums(lanes, w, hidden, sums);
+}
+
+// Up to kStackHidden hidden units the lane sums are locals (and step keeps
+// the activations in locals); above, they and the spill go in work.
 template <std::size_t Inputs, std::size_t Hidden>
 void narrow_gradients(const ChunkWeights<float>& weights, const float* x, const float* y, std::size_t n,
-                      double* sums) {
+                      [[maybe_unused]] float* work, double* sums) {
   const NarrowWeights<Inputs, Hidden> w(weights);
   if (n <= kWidth) {  // a tiny data set (the article's): one register
-    LaneSums<Inputs, Hidden, 1> lanes;
-    partial_block_step<true, 1, 1>(w, x, y, n, lanes);
-    add_lane_sums(lanes, w, weights.hidden, sums);
+    if constexpr (Hidden <= kStackHidden) {
+      LaneSums<Inputs, Hidden, 1> lanes;
+      partial_block_step<true, 1, 1>(w, x, y, n, lanes, static_cast<Lanes<1>*>(nullptr));
+      add_lane_sums(lanes, w, weights.hidden, sums);
+    } else {
+      auto& area = work_area<Inputs, Hidden, 1, 1>(work);
+      partial_block_step<true, 1, 1>(w, x, y, n, area.lanes, area.spill);
+      add_lane_sums(area.lanes, w, weights.hidden, sums);
+    }
     return;
   }
-  constexpr std::size_t kBlock = block_registers<Hidden>(), kStep = step_registers<Hidden>();
-  constexpr std::size_t kBlockSamples = kBlock * kWidth;
+  constexpr std::size_t kStep = step_registers<Hidden>();
   for (std::size_t start = 0; start < n; start += kFlushSamples) {
     const std::size_t end = std::min(n, start + kFlushSamples);
-    LaneSums<Inputs, Hidden, kSumRegisters> lanes;
-    std::size_t s = start;
-    if (s + kBlockSamples <= end) {
-      block_step<true, false, kBlock, kStep>(w, x + s * Inputs, y + s, kBlockSamples, lanes);
-      for (s += kBlockSamples; s + kBlockSamples <= end; s += kBlockSamples) {
-        block_step<false, false, kBlock, kStep>(w, x + s * Inputs, y + s, kBlockSamples, lanes);
-      }
+    if constexpr (Hidden <= kStackHidden) {
+      LaneSums<Inputs, Hidden, kSumRegisters> lanes;
+      window(w, x, y, start, end, lanes, static_cast<Lanes<kStep>*>(nullptr), weights.hidden, sums);
+    } else {
+      auto& area = work_area<Inputs, Hidden, kSumRegisters, kStep>(work);
+      window(w, x, y, start, end, area.lanes, area.spill, weights.hidden, sums);
     }
-    if (s == start) {
-      partial_block_step<true, kBlock, kStep>(w, x + s * Inputs, y + s, end - s, lanes);
-    } else if (s < end) {
-      partial_block_step<false, kBlock, kStep>(w, x + s * Inputs, y + s, end - s, lanes);
-    }
-    add_lane_sums(lanes, w, weights.hidden, sums);
   }
 }
 
-template <std::size_t Inputs>
-void narrow_gradients_for_inputs(const ChunkWeights<float>& w, const float* x, const float* y, std::size_t n,
-                                 double* sums) {
-  if (w.hidden <= 4) {
-    narrow_gradients<Inputs, 4>(w, x, y, n, sums);
-  } else if (w.hidden <= 8) {
-    narrow_gradients<Inputs, 8>(w, x, y, n, sums);
-  } else if (w.hidden <= 16) {
-    narrow_gradients<Inputs, 16>(w, x, y, n, sums);
+// The floats of work area narrow_gradients<Inputs, Hidden> needs: the
+// larger of its two work areas (one register at a time, or kStep).
+template <std::size_t Inputs, std::size_t Hidden>
+constexpr std::size_t work_floats() {
+  if constexpr (Hidden <= kStackHidden) {
+    return 0;
   } else {
-    narrow_gradients<Inputs, 32>(w, x, y, n, sums);
+    constexpr std::size_t kStep = step_registers<Hidden>();
+    return std::max(sizeof(WorkArea<Inputs, Hidden, 1, 1>), sizeof(WorkArea<Inputs, Hidden, kSumRegisters, kStep>)) /
+           sizeof(float);
+  }
+}
+
+// Calls f.template operator()<Inputs, Hidden>() for w's input count and its
+// hidden width rounded up to a power of two from 4: the narrow kernels that
+// this file builds.
+template <class F>
+decltype(auto) with_narrow_shape(const ChunkWeights<float>& w, F f) {
+  auto for_inputs = [&]<std::size_t Inputs>() -> decltype(auto) {
+    if (w.hidden <= 4) return f.template operator()<Inputs, 4>();
+    if (w.hidden <= 8) return f.template operator()<Inputs, 8>();
+    if (w.hidden <= 16) return f.template operator()<Inputs, 16>();
+    if (w.hidden <= 32) return f.template operator()<Inputs, 32>();
+    if (w.hidden <= 64) return f.template operator()<Inputs, 64>();
+    if (w.hidden <= 128) return f.template operator()<Inputs, 128>();
+    if (w.hidden <= 256) return f.template operator()<Inputs, 256>();
+    if (w.hidden <= 512) return f.template operator()<Inputs, 512>();
+    static_assert(kMaxNarrowHidden == 1024, "one instance per power of two up to kMaxNarrowHidden");
+    return f.template operator()<Inputs, 1024>();
+  };
+  switch (w.inputs) {
+    case 1: return for_inputs.template operator()<1>();
+    case 2: return for_inputs.template operator()<2>();
+    case 3: return for_inputs.template operator()<3>();
+    default: return for_inputs.template operator()<4>();
   }
 }
 
 }  // namespace
 
+std::size_t narrow_work_floats(const ChunkWeights<float>& w) {
+  return with_narrow_shape(w, []<std::size_t Inputs, std::size_t Hidden>() { return work_floats<Inputs, Hidden>(); });
+}
+
 void narrow_chunk_gradients(const ChunkWeights<float>& w, const float* x, const float* y, std::size_t n,
-                            double* sums) {
-  switch (w.inputs) {
-    case 1: narrow_gradients_for_inputs<1>(w, x, y, n, sums); break;
-    case 2: narrow_gradients_for_inputs<2>(w, x, y, n, sums); break;
-    case 3: narrow_gradients_for_inputs<3>(w, x, y, n, sums); break;
-    default: narrow_gradients_for_inputs<4>(w, x, y, n, sums); break;
-  }
+                            float* work, double* sums) {
+  with_narrow_shape(w, [&]<std::size_t Inputs, std::size_t Hidden>() {
+    narrow_gradients<Inputs, Hidden>(w, x, y, n, work, sums);
+  });
 }
 
 }  // namespace backprop::cpu::BACKPROP_CPU_ISA
