@@ -180,22 +180,19 @@ void hidden_backward(const ChunkWeights<T>& w, std::size_t n, std::size_t padded
   const GradientLayout at{w.inputs, w.hidden, w.outputs};
   const T* dz2 = scratch.z2;
   for (std::size_t j = 0; j < w.hidden; ++j) {
-    // One pass: d = (Σ_o dZ2[o] W2[j, o]) ⊙ a ⊙ (1 - a). The sum starts from
-    // the first product, not from 0 + it: that differs only in the sign of
-    // a zero, which no sum below can tell from +0.
+    // d = (Σ_o dZ2[o] W2[j, o]) ⊙ a ⊙ (1 - a), a pass per term so that each
+    // loop vectorises. The sum starts from the first product, not from 0 +
+    // it: that differs only in the sign of a zero, which no sum below can
+    // tell from +0.
     T* __restrict d = scratch.dz1 + j * C;
     const T* __restrict a = scratch.a1 + j * C;
     const T* w2 = w.W2 + j * w.outputs;
-    if (w.outputs == 1) {
-      const T* __restrict g = dz2;
-      for (std::size_t s = 0; s < padded; ++s) d[s] = g[s] * w2[0] * (a[s] * (T(1) - a[s]));
-    } else {
-      for (std::size_t s = 0; s < padded; ++s) {
-        T dA = dz2[s] * w2[0];
-        for (std::size_t o = 1; o < w.outputs; ++o) dA += dz2[o * C + s] * w2[o];
-        d[s] = dA * (a[s] * (T(1) - a[s]));
-      }
+    for (std::size_t s = 0; s < padded; ++s) d[s] = dz2[s] * w2[0];
+    for (std::size_t o = 1; o < w.outputs; ++o) {
+      const T* __restrict g = dz2 + o * C;
+      for (std::size_t s = 0; s < padded; ++s) d[s] += g[s] * w2[o];
     }
+    for (std::size_t s = 0; s < padded; ++s) d[s] *= a[s] * (T(1) - a[s]);
     sums[at.db1() + j] += sum_of(d, n);
     for (std::size_t i = 0; i < w.inputs; ++i) {
       sums[at.dW1() + i * w.hidden + j] += sum_of_products(scratch.x + i * C, d, n);

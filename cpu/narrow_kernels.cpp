@@ -299,11 +299,23 @@ struct WorkArea {
   Lanes<S> spill[Hidden];
 };
 
+// Where a call's lane sums and step's spill are: a local LaneSums up to
+// kStackHidden hidden units (no spill: step keeps the activations in
+// locals), else a WorkArea placed in work.
+template <std::size_t Inputs, std::size_t Hidden, std::size_t K, std::size_t S, bool kOnStack = Hidden <= kStackHidden>
+struct CallStorage {
+  explicit CallStorage(float*) {}
+  LaneSums<Inputs, Hidden, K> lanes;
+  Lanes<S>* const spill = nullptr;
+};
 template <std::size_t Inputs, std::size_t Hidden, std::size_t K, std::size_t S>
-WorkArea<Inputs, Hidden, K, S>& work_area(float* work) {
+struct CallStorage<Inputs, Hidden, K, S, false> {
   static_assert(alignof(WorkArea<Inputs, Hidden, K, S>) <= 64, "work starts on a 64-byte boundary");
-  return *new (work) WorkArea<Inputs, Hidden, K, S>;
-}
+  explicit CallStorage(float* work) : area(*new (work) WorkArea<Inputs, Hidden, K, S>) {}
+  WorkArea<Inputs, Hidden, K, S>& area;
+  LaneSums<Inputs, Hidden, K>& lanes = area.lanes;
+  Lanes<S>* const spill = area.spill;
+};
 
 // The samples [start, end) of a window, kBlock registers at a time, their
 // terms set into lanes and then added to sums.
@@ -328,34 +340,20 @@ BACKPROP_ALWAYS_INLINE void window(const NarrowWeights<Inputs, Hidden>& w, const
   add_lane_sums(lanes, w, hidden, sums);
 }
 
-// Up to kStackHidden hidden units the lane sums are locals (and step keeps
-// the activations in locals); above, they and the spill go in work.
 template <std::size_t Inputs, std::size_t Hidden>
 void narrow_gradients(const ChunkWeights<float>& weights, const float* x, const float* y, std::size_t n,
-                      [[maybe_unused]] float* work, double* sums) {
+                      float* work, double* sums) {
   const NarrowWeights<Inputs, Hidden> w(weights);
   if (n <= kWidth) {  // a tiny data set (the article's): one register
-    if constexpr (Hidden <= kStackHidden) {
-      LaneSums<Inputs, Hidden, 1> lanes;
-      partial_block_step<true, 1, 1>(w, x, y, n, lanes, static_cast<Lanes<1>*>(nullptr));
-      add_lane_sums(lanes, w, weights.hidden, sums);
-    } else {
-      auto& area = work_area<Inputs, Hidden, 1, 1>(work);
-      partial_block_step<true, 1, 1>(w, x, y, n, area.lanes, area.spill);
-      add_lane_sums(area.lanes, w, weights.hidden, sums);
-    }
+    CallStorage<Inputs, Hidden, 1, 1> at(work);
+    partial_block_step<true, 1, 1>(w, x, y, n, at.lanes, at.spill);
+    add_lane_sums(at.lanes, w, weights.hidden, sums);
     return;
   }
   constexpr std::size_t kStep = step_registers<Hidden>();
   for (std::size_t start = 0; start < n; start += kFlushSamples) {
-    const std::size_t end = std::min(n, start + kFlushSamples);
-    if constexpr (Hidden <= kStackHidden) {
-      LaneSums<Inputs, Hidden, kSumRegisters> lanes;
-      window(w, x, y, start, end, lanes, static_cast<Lanes<kStep>*>(nullptr), weights.hidden, sums);
-    } else {
-      auto& area = work_area<Inputs, Hidden, kSumRegisters, kStep>(work);
-      window(w, x, y, start, end, area.lanes, area.spill, weights.hidden, sums);
-    }
+    CallStorage<Inputs, Hidden, kSumRegisters, kStep> at(work);
+    window(w, x, y, start, std::min(n, start + kFlushSamples), at.lanes, at.spill, weights.hidden, sums);
   }
 }
 
