@@ -13,6 +13,7 @@
 #include "backprop/backprop.hpp"
 #include "cuda_on_host.hpp"
 #include "cuda_parity_checks.hpp"
+#include "cuda_runtime.h"
 
 namespace backprop {
 
@@ -45,6 +46,44 @@ TEST_F(CudaOnHost, IsUsableAndNamedCuda) {
   EXPECT_EQ(entry.name, "cuda");
   EXPECT_EQ(entry.unusable_reason(), "");
   EXPECT_EQ(emulated_cuda()->name(), "cuda");
+}
+
+// The emulated warp shuffle: each lane gets its partner's value, for the
+// whole warp and for groups of lanes with their own masks, also when the
+// groups run different numbers of rounds (as sample groups with different
+// sample counts do), in either order of the threads.
+TEST_F(CudaOnHost, ShufflesExchangeWithinTheirMasks) {
+  for (const bool reverse : {false, true}) {
+    cuda_on_host::run_in_reverse_order(reverse);
+    std::vector<int> whole(64), grouped(64);
+    cuda_on_host::launch(dim3(1), dim3(64), 0, nullptr, [&] {
+      const unsigned t = threadIdx.x;
+      whole[t] = __shfl_xor_sync(0xffffffffu, static_cast<int>(t), 5);
+      const unsigned mask = 0xfu << (t % 32 / 4 * 4);
+      int v = static_cast<int>(t);
+      for (unsigned round = 0; round < t / 4 % 3 + 1; ++round) v = __shfl_xor_sync(mask, v, 1) + 100;
+      grouped[t] = v;
+    });
+    ASSERT_EQ(cudaGetLastError(), cudaSuccess);
+    for (unsigned t = 0; t < 64; ++t) {
+      EXPECT_EQ(whole[t], static_cast<int>(t ^ 5)) << "thread " << t;
+      const unsigned rounds = t / 4 % 3 + 1;  // odd: the partner's value; even: its own
+      EXPECT_EQ(grouped[t], static_cast<int>((rounds % 2 ? t ^ 1 : t) + 100 * rounds)) << "thread " << t;
+    }
+  }
+  cuda_on_host::run_in_reverse_order(false);
+}
+
+// A lane that exits while its partners wait at a shuffle is a bug a GPU
+// would not report; the emulation stops with the block and the lanes.
+TEST(CudaOnHostDeathTest, ShuffleWithAnExitedLaneFailsLoudly) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(cuda_on_host::launch(dim3(1), dim3(32), 0, nullptr,
+                                    [] {
+                                      if (threadIdx.x == 3) return;
+                                      (void)__shfl_xor_sync(0xffffffffu, 1.0f, 1);
+                                    }),
+               "thread 3 has exited");
 }
 
 TEST_F(CudaOnHost, ArticleRunFollowsTheCpu) { check_article_run(*emulated_cuda(), 250); }

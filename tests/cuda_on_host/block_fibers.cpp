@@ -1,11 +1,13 @@
 // The threads of a block as fibers on the calling thread. Each runs until it
-// reaches __syncthreads or ends; when all have arrived, the next round
-// starts. A block that never synchronises needs no fibers: once the first
+// reaches __syncthreads, a warp shuffle or its end. Lanes that wait at a
+// shuffle go on once every lane of their mask is there; when all threads
+// wait at the barrier, the next round starts. A block that never synchronises needs no fibers: once the first
 // block of a launch has run without a barrier, the others run one thread
 // after another on the caller's stack, which is what keeps large grids cheap.
 #include <ucontext.h>
 
 #include <cstdarg>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -46,11 +48,15 @@ void finish_switch(void* fake_stack, const void** bottom, std::size_t* size) {
 constexpr std::size_t kFiberStackBytes = std::size_t{256} << 10;
 
 struct Fiber {
-  enum class State { ready, at_barrier, done };
+  enum class State { ready, at_barrier, at_shuffle, done };
   ucontext_t context{};
   std::unique_ptr<char[]> stack{new char[kFiberStackBytes]};  // left uninitialised
   State state = State::ready;
   void* fake_stack = nullptr;
+  // At a shuffle: its mask, lane mask and value; then the partner's value.
+  unsigned shuffle_mask = 0;
+  int lane_mask = 0;
+  std::uint64_t shuffle_value = 0, shuffle_result = 0;
 };
 
 struct BlockRunner {
@@ -83,7 +89,52 @@ void fiber_main() {
   fatal("a finished fiber was resumed");
 }
 
-// Returns whether any thread reached a barrier.
+constexpr unsigned kWarp = 32;
+
+// Completes the shuffles whose lanes have all arrived: each lane's result
+// is its partner's value, taken before any of them runs on. Returns
+// whether any did; fails when a lane of a waiting shuffle can never come
+// (it exited, waits at the barrier, or waits with another mask).
+bool complete_shuffles(unsigned threads) {
+  BlockRunner& r = runner;
+  bool completed = false;
+  for (unsigned t = 0; t < threads; ++t) {
+    const Fiber& f = r.fibers[t];
+    if (f.state != Fiber::State::at_shuffle) continue;
+    const unsigned warp = t / kWarp * kWarp, mask = f.shuffle_mask;
+    bool all_here = true;
+    for (unsigned lane = 0; lane < kWarp; ++lane) {
+      if ((mask >> lane & 1u) == 0) continue;
+      const unsigned other = warp + lane;
+      if (other >= threads) fatal("__shfl_xor_sync in block (%u, %u, %u): mask %#x names lane %u, past the block's "
+                                  "%u threads", blockIdx.x, blockIdx.y, blockIdx.z, mask, lane, threads);
+      const Fiber& o = r.fibers[other];
+      if (o.state == Fiber::State::ready) {
+        all_here = false;  // still running this round
+      } else if (o.state != Fiber::State::at_shuffle || o.shuffle_mask != mask) {
+        fatal("__shfl_xor_sync in block (%u, %u, %u): thread %u waits with mask %#x, but thread %u %s", blockIdx.x,
+              blockIdx.y, blockIdx.z, t, mask, other,
+              o.state == Fiber::State::done ? "has exited"
+              : o.state == Fiber::State::at_barrier ? "waits at __syncthreads"
+                                                     : "waits at a shuffle with another mask");
+      }
+    }
+    if (!all_here) continue;
+    for (unsigned lane = 0; lane < kWarp; ++lane) {
+      if (mask >> lane & 1u) {
+        Fiber& o = r.fibers[warp + lane];
+        o.shuffle_result = r.fibers[warp + (lane ^ static_cast<unsigned>(o.lane_mask))].shuffle_value;
+      }
+    }
+    for (unsigned lane = 0; lane < kWarp; ++lane) {
+      if (mask >> lane & 1u) r.fibers[warp + lane].state = Fiber::State::ready;
+    }
+    completed = true;
+  }
+  return completed;
+}
+
+// Returns whether any thread reached a barrier or a shuffle.
 bool run_block_in_fibers(unsigned threads) {
   BlockRunner& r = runner;
   if (r.fibers.size() < threads) r.fibers.resize(threads);
@@ -110,10 +161,16 @@ bool run_block_in_fibers(unsigned threads) {
       swapcontext(&r.scheduler, &f.context);
       finish_switch(fake_stack, nullptr, nullptr);
     }
-    unsigned waiting = 0, done = 0;
+    unsigned waiting = 0, shuffling = 0, done = 0;
     for (unsigned t = 0; t < threads; ++t) {
       if (r.fibers[t].state == Fiber::State::at_barrier) ++waiting;
+      if (r.fibers[t].state == Fiber::State::at_shuffle) ++shuffling;
       if (r.fibers[t].state == Fiber::State::done) ++done;
+    }
+    if (shuffling != 0) {
+      // No fiber is ready, so every lane that could arrive has.
+      if (!complete_shuffles(threads)) fatal("__shfl_xor_sync: lanes wait for partners that never arrive");
+      continue;
     }
     if (waiting == 0) break;
     if (done != 0) {
@@ -167,6 +224,31 @@ void fatal(const char* format, ...) {
 }
 
 }  // namespace cuda_on_host
+
+std::uint64_t cuda_on_host::shuffle_xor(unsigned mask, std::uint64_t bits, int lane_mask) {
+  BlockRunner& r = runner;
+  if (!r.in_fibers) {
+    fatal("__shfl_xor_sync in block (%u, %u, %u), but the launch's first block never synchronised, so this one "
+          "runs without fibers",
+          blockIdx.x, blockIdx.y, blockIdx.z);
+  }
+  const unsigned lane = r.current % kWarp;
+  if ((mask >> lane & 1u) == 0 || lane_mask < 0 || lane_mask >= static_cast<int>(kWarp) ||
+      (mask >> (lane ^ static_cast<unsigned>(lane_mask)) & 1u) == 0) {
+    fatal("__shfl_xor_sync: lane %u with mask %#x and lane mask %d (the caller and its partner must be in the mask)",
+          lane, mask, lane_mask);
+  }
+  r.synchronised = true;
+  Fiber& self = r.fibers[r.current];
+  self.state = Fiber::State::at_shuffle;
+  self.shuffle_mask = mask;
+  self.lane_mask = lane_mask;
+  self.shuffle_value = bits;
+  start_switch(&self.fake_stack, r.scheduler_stack, r.scheduler_stack_bytes);
+  swapcontext(&self.context, &r.scheduler);
+  finish_switch(self.fake_stack, &r.scheduler_stack, &r.scheduler_stack_bytes);
+  return self.shuffle_result;
+}
 
 void __syncthreads() {
   using namespace cuda_on_host;

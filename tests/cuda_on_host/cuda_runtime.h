@@ -1,7 +1,8 @@
 // The part of the CUDA runtime the CUDA backend uses, emulated on the host so
 // that CI without a GPU runs the backend's own sources: its kernels, launch
 // shapes, graph capture and buffer handling. Kernels run block by block; the
-// threads of a block are fibers that switch at __syncthreads (block_fibers.cpp).
+// threads of a block are fibers that switch at __syncthreads and at warp
+// shuffles (block_fibers.cpp).
 // Device memory is host memory, so AddressSanitizer sees a kernel that
 // reads past a buffer. What this cannot show is how a real GPU behaves:
 // asynchrony, memory ordering between blocks, cuBLAS's own numerics.
@@ -12,6 +13,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <functional>
 #include <tuple>
 #include <type_traits>
@@ -32,9 +35,36 @@ struct dim3 {
 
 inline thread_local dim3 threadIdx, blockIdx, blockDim, gridDim;
 
+namespace cuda_on_host {
+[[noreturn]] void fatal(const char* format, ...);
+}
+
 // Waits until every thread of the block has arrived; fails loudly when some
 // of them have exited instead (a barrier in divergent code).
 void __syncthreads();
+
+namespace cuda_on_host {
+// The value of lane (this lane ^ lane_mask), exchanged at a rendezvous of
+// the warp's lanes named in `mask` (block_fibers.cpp).
+std::uint64_t shuffle_xor(unsigned mask, std::uint64_t bits, int lane_mask);
+}  // namespace cuda_on_host
+
+// Each lane gets `value` from lane (its own ^ lane_mask). Every lane named
+// in mask waits until all of them have arrived with that mask; one that
+// names itself out, a partner outside the mask, or a lane that exits or
+// waits at __syncthreads instead fails loudly, where a GPU's result would
+// be undefined.
+template <class T>
+T __shfl_xor_sync(unsigned mask, T value, int lane_mask, int width = 32) {
+  static_assert(sizeof(T) == 4 || sizeof(T) == 8, "32- and 64-bit values, as CUDA's");
+  static_assert(std::is_trivially_copyable_v<T>);
+  if (width != 32) cuda_on_host::fatal("__shfl_xor_sync: only whole warps (width 32) are emulated");
+  std::uint64_t bits = 0;
+  std::memcpy(&bits, &value, sizeof(T));
+  bits = cuda_on_host::shuffle_xor(mask, bits, lane_mask);
+  std::memcpy(&value, &bits, sizeof(T));
+  return value;
+}
 
 template <class T>
 constexpr T min(T a, T b) {

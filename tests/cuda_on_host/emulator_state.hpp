@@ -29,6 +29,6 @@ void invalidate_capture(cudaStream_t stream);
 // Runs every thread of every block of a kernel (block_fibers.cpp).
 void run_grid(dim3 grid, dim3 block, const std::function<void()>& kernel);
 
-[[noreturn]] void fatal(const char* format, ...);
+// fatal(format, ...), the emulator's loud failure, is declared in cuda_runtime.h.
 
 }  // namespace cuda_on_host
