@@ -10,12 +10,12 @@
 // rss_MiB (the process's resident host memory) and session_MiB (what the
 // session allocated where it trains: device memory for cuda).
 // Threads/... runs the CPU backend at 1, 2, 4 ... threads. Where cuda is
-// usable, cuda-gemm rows run the narrow shape (hidden 4) and the article on
-// the cuBLAS path instead of the fused narrow step, and Article/cuda-graphs
-// replays the article's epochs as graphs instead of running them in one
-// launch, for comparison, and Roofline/cuda/read measures the GPU's memory
-// read bandwidth, the ceiling of a step that streams the data set
-// (read_bandwidth.cu). A configuration that does not fit in memory is
+// usable, cuda-gemm rows run the widths the fused narrow step takes
+// (hidden 4, 32, 256) and the article on the cuBLAS path instead,
+// Article/cuda-graphs replays the article's epochs as graphs instead of
+// running them in one launch, for comparison, and Roofline/cuda/read
+// measures the GPU's memory read bandwidth, the ceiling of a step that
+// streams the data set (read_bandwidth.cu). A configuration that does not fit in memory is
 // skipped with its reason; any other error fails the run (exit status 1).
 #include <benchmark/benchmark.h>
 
@@ -159,7 +159,9 @@ int main(int argc, char** argv) {
       BackendConfig graphs;  // the article's epochs as graph replays, not one launch
       graphs.epochs_in_one_launch = false;
       register_article("cuda-graphs", "cuda", graphs);
-      for (const int log2 : kBatchLog2) register_step("cuda-gemm", "cuda", gemms, 4, std::size_t{1} << log2);
+      for (const std::size_t hidden : {std::size_t{4}, std::size_t{32}, std::size_t{256}}) {
+        for (const int log2 : kBatchLog2) register_step("cuda-gemm", "cuda", gemms, hidden, std::size_t{1} << log2);
+      }
 #if BACKPROP_BENCH_HAVE_CUDA
       register_read_bandwidth(skip_or_fail);
 #endif

@@ -1,4 +1,4 @@
-// The narrow path: one output, at most 4 inputs and 8 hidden units (the
+// The narrow path: one output, at most 4 inputs and 256 hidden units (the
 // article's 2-4-1 among them). One epoch, two kernels:
 //   narrow_step_partials   forward and backward per sample, in registers;
 //                          per-block sums of every gradient and the loss
@@ -28,9 +28,9 @@ class NarrowSession final : public CudaSession<T> {
  public:
   NarrowSession(const Dataset& data, const Parameters& params, bool epochs_in_one_launch)
       : Base(data, params),
-        one_launch_(epochs_in_one_launch && fits_one_block(samples_)),
+        one_launch_(epochs_in_one_launch && fits_one_block(samples_, hidden_)),
         at_(narrow_sums(in_, hidden_)),
-        partials_(at_.count * narrow_blocks(samples_)),
+        partials_(at_.count * narrow_blocks(samples_, hidden_)),
         sums_(at_.count) {}
 
   std::vector<double> probabilities() override {
@@ -52,7 +52,7 @@ class NarrowSession final : public CudaSession<T> {
  protected:
   Gradients gradients_impl() override {
     narrow_step_partials(step(), this->stream());
-    finish_narrow_step<T>(partials_.data(), narrow_blocks(samples_), in_, hidden_, sums_.data(), nullptr,
+    finish_narrow_step<T>(partials_.data(), narrow_blocks(samples_, hidden_), in_, hidden_, sums_.data(), nullptr,
                           this->stream());
     const std::vector<double> sums = sums_.download(at_.count, this->stream());
     auto slice = [&](std::size_t from, std::size_t to) { return std::vector<double>(&sums[from], &sums[to]); };
@@ -68,7 +68,7 @@ class NarrowSession final : public CudaSession<T> {
   void enqueue_epoch(T rate, double* loss_history, unsigned* epoch) override {
     narrow_step_partials(step(), this->stream());
     const NarrowUpdate<T> u = update(rate, loss_history, epoch);
-    finish_narrow_step(partials_.data(), narrow_blocks(samples_), in_, hidden_, nullptr, &u, this->stream());
+    finish_narrow_step(partials_.data(), narrow_blocks(samples_, hidden_), in_, hidden_, nullptr, &u, this->stream());
   }
 
   bool epochs_fit_one_launch() const override { return one_launch_; }

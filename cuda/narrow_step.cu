@@ -4,6 +4,15 @@
 // narrow_forward_kernel, the probabilities. The first two share the
 // per-sample work (add_thread_samples) and the block's reduction
 // (block_totals).
+//
+// A layout <T, kIn, kHidden> pads the hidden layer to kHidden units. Up to
+// kUnitsPerLane a thread computes all of them; a wider layer gives each
+// sample kLanes = kHidden / kUnitsPerLane neighbouring lanes of a warp (a
+// sample group), each with its own slice of the units, weights and sums, so
+// that a thread's registers hold what they hold at 8 units, whatever the
+// width. The lanes of a group add their parts of the output's logit with
+// butterfly shuffles (sum_over_group) and then all compute the output, its
+// loss and dZ2, which their slices' gradients need.
 #include <type_traits>
 
 #include "activation_math.hpp"
@@ -13,11 +22,43 @@
 namespace backprop::cuda {
 namespace {
 
-// The weights of a narrow network in registers, padded to the layout's
-// kHidden with zero-weight units, and its forward pass for one sample. A
-// padded unit adds exactly 0 to y2 and its gradients are not written out, so
-// the loops need no test of the true width and every array index is a
-// constant after unrolling: the arrays stay in registers, and the sample
+// How a layout splits its kHidden units over the lanes of a sample group.
+template <int kHidden>
+struct LaneSplit {
+  static constexpr int kUnits = kHidden < kUnitsPerLane ? kHidden : kUnitsPerLane;  // a lane's
+  static constexpr int kLanes = kHidden / kUnits;                                   // a sample's
+  static_assert(kLanes * kUnits == kHidden && kLanes <= 32 && (kLanes & (kLanes - 1)) == 0,
+                "a sample's lanes are a power of two within one warp");
+};
+
+// The lanes of this thread's sample group, as a shuffle's mask: kLanes
+// neighbours, aligned.
+template <int kLanes>
+__device__ unsigned sample_group_mask() {
+  if constexpr (kLanes == 32) {
+    return 0xffffffffu;
+  } else {
+    const unsigned first = threadIdx.x % 32 / kLanes * kLanes;
+    return ((1u << kLanes) - 1) << first;
+  }
+}
+
+// v summed over the kLanes lanes of a sample group, the same bits in each:
+// at every level a lane adds its partner's value to its own while the
+// partner adds the same two values the other way round, which IEEE
+// addition does not tell apart. A fixed order, so runs repeat bit for bit.
+template <int kLanes, class T>
+__device__ T sum_over_group(T v, unsigned mask) {
+#pragma unroll
+  for (int m = 1; m < kLanes; m *= 2) v += __shfl_xor_sync(mask, v, m);
+  return v;
+}
+
+// One lane's slice of a narrow network in registers: the units
+// slice * kUnits ... + kUnits - 1, zero weights past the true width, and
+// its share of the forward pass for one sample. A padded unit adds exactly
+// 0 to y2 and its gradients are not written out, so the loops need no test
+// of the true width and every array index is a constant after unrolling: the arrays stay in registers, and the sample
 // loop does not branch on the shape. Both layers' weights are stored times
 // -log2(e), rounded once from double (math::kMinusLog2e), so that each
 // layer's product comes out as the argument of a base-2 exponential: the
@@ -26,27 +67,30 @@ namespace {
 // it (the CPU's narrow kernel does this for the hidden layer).
 template <class T, int kIn, int kHidden>
 struct NarrowNetwork {
-  T W1[kIn][kHidden] = {}, b1[kHidden] = {};  // times -log2(e)
-  T W2[kHidden] = {}, b2 = 0;                 // times -log2(e)
+  static constexpr int kUnits = LaneSplit<kHidden>::kUnits;
+  T W1[kIn][kUnits] = {}, b1[kUnits] = {};  // times -log2(e)
+  T W2[kUnits] = {}, b2 = 0;                // times -log2(e); b2 on a group's first lane only
 
-  __device__ explicit NarrowNetwork(const NarrowStep<T>& s) : b2(to_base2(s.b2[0])) {
+  __device__ NarrowNetwork(const NarrowStep<T>& s, int slice) : b2(slice == 0 ? to_base2(s.b2[0]) : T(0)) {
 #pragma unroll
-    for (int j = 0; j < kHidden; ++j) {
+    for (int u = 0; u < kUnits; ++u) {
+      const int j = slice * kUnits + u;
       if (j >= s.hidden) continue;
-      b1[j] = to_base2(s.b1[j]);
-      W2[j] = to_base2(s.W2[j]);
+      b1[u] = to_base2(s.b1[j]);
+      W2[u] = to_base2(s.W2[j]);
 #pragma unroll
-      for (int i = 0; i < kIn; ++i) W1[i][j] = to_base2(s.W1[i * s.hidden + j]);
+      for (int i = 0; i < kIn; ++i) W1[i][u] = to_base2(s.W1[i * s.hidden + j]);
     }
   }
 
   __device__ static T to_base2(T weight) { return static_cast<T>(weight * math::kMinusLog2e); }
 
-  // a = σ(x W1 + b1); returns y2 = -z2 log2(e), z2 = a W2 + b2 the logit.
-  __device__ T forward(const T (&x)[kIn], T (&a)[kHidden]) const {
+  // a = σ(x W1 + b1) for this slice's units; returns their part of
+  // y2 = -z2 log2(e), z2 = a W2 + b2 the logit (sum_over_group adds the parts).
+  __device__ T forward(const T (&x)[kIn], T (&a)[kUnits]) const {
     T y2 = b2;
 #pragma unroll
-    for (int j = 0; j < kHidden; ++j) {
+    for (int j = 0; j < kUnits; ++j) {
       T y = b1[j];
 #pragma unroll
       for (int i = 0; i < kIn; ++i) y += x[i] * W1[i][j];
@@ -58,30 +102,33 @@ struct NarrowNetwork {
 };
 
 // A thread's sums in a layout fixed at compile time, so that they stay in
-// registers: dW1 (kIn x kHidden), db1, dW2 (kHidden each), db2, the loss.
-// dW1 and db1 are summed without W2's factor, which is the same for every
-// sample: the block's totals are multiplied by it instead (scale_of).
-template <int kIn, int kHidden>
+// registers: dW1 (kIn x kUnits), db1, dW2 (kUnits each) for its slice's
+// units, db2, the loss (the lanes of a group all add the last two; the
+// first lane's count). dW1 and db1 are summed without W2's factor, which
+// is the same for every sample: the block's totals are multiplied by it
+// instead (scale_of).
+template <int kIn, int kUnits>
 struct PaddedSums {
-  static constexpr int kDW1 = 0, kDb1 = kIn * kHidden, kDW2 = kDb1 + kHidden, kDb2 = kDW2 + kHidden,
+  static constexpr int kDW1 = 0, kDb1 = kIn * kUnits, kDW2 = kDb1 + kUnits, kDb2 = kDW2 + kUnits,
                        kLoss = kDb2 + 1, kCount = kLoss + 1;
 
-  // Where padded row r goes in the NarrowSums layout of the true width h,
-  // or -1 for a padded unit.
-  __device__ static int compact_index(int r, int h) {
+  // Where row r of the lanes of slice l goes in the NarrowSums layout of
+  // the true width h, or -1 for a padded unit or a repeated db2 and loss.
+  __device__ static int compact_index(int r, int l, int h) {
     if (r < kDb1) {
-      const int i = r / kHidden, j = r % kHidden;
+      const int i = r / kUnits, j = l * kUnits + r % kUnits;
       return j < h ? i * h + j : -1;
     }
-    if (r < kDW2) return r - kDb1 < h ? kIn * h + (r - kDb1) : -1;
-    if (r < kDb2) return r - kDW2 < h ? kIn * h + h + (r - kDW2) : -1;
-    return kIn * h + 2 * h + (r - kDb2);  // db2, then the loss
+    if (r < kDW2) return l * kUnits + (r - kDb1) < h ? kIn * h + l * kUnits + (r - kDb1) : -1;
+    if (r < kDb2) return l * kUnits + (r - kDW2) < h ? kIn * h + h + l * kUnits + (r - kDW2) : -1;
+    return l == 0 ? kIn * h + 2 * h + (r - kDb2) : -1;  // db2, then the loss
   }
 
-  // The hidden unit whose W2 multiplies row r's total, or -1 for none.
-  __device__ static int scale_of(int r) {
-    if (r < kDb1) return r % kHidden;
-    if (r < kDW2) return r - kDb1;
+  // The hidden unit whose W2 multiplies the total of row r of slice l, or
+  // -1 for none.
+  __device__ static int scale_of(int r, int l) {
+    if (r < kDb1) return l * kUnits + r % kUnits;
+    if (r < kDW2) return l * kUnits + (r - kDb1);
     return -1;
   }
 };
@@ -96,13 +143,16 @@ constexpr int kSegments = 8;
 // A tile row is kNarrowBlock + kSegments long: with that stride the 32
 // threads of a warp (4 rows x 8 segments) read 32 different banks.
 constexpr int kTileStride = kNarrowBlock + kSegments;
-// Rows of the reduction tile: what fits in 32 KiB of shared memory, and at
-// most one row per kSegments threads.
-template <class T, int kCount>
+// Rows of the reduction tile: what fits in 32 KiB of shared memory, their
+// parts (kLanes slices of kSegments each) in 8 KiB, and at most one row
+// per kSegments threads.
+template <class T, int kCount, int kLanes>
 constexpr int reduction_rows() {
   constexpr int fit = (32 * 1024) / static_cast<int>(kTileStride * sizeof(T));
-  constexpr int most = fit < kNarrowBlock / kSegments ? fit : kNarrowBlock / kSegments;
-  return kCount < most ? kCount : most;
+  constexpr int parts_fit = (8 * 1024) / static_cast<int>(kLanes * kSegments * sizeof(T));
+  constexpr int most = fit < parts_fit ? fit : parts_fit;
+  constexpr int rows = most < kNarrowBlock / kSegments ? most : kNarrowBlock / kSegments;
+  return kCount < rows ? kCount : rows;
 }
 
 // Samples whose loads a thread issues together (see add_thread_samples).
@@ -120,43 +170,46 @@ __device__ void load_sample(const NarrowStep<T>& s, std::size_t n, T (&x)[kIn], 
   y = static_cast<T>(s.y[n]);
 }
 
-// A thread's sums over its samples t, t + threads, ... in order
-// (neighbouring threads read neighbouring samples). Each sample goes forward
+// A thread's sums over its group's samples g, g + groups, ... in order
+// (neighbouring groups read neighbouring samples). Each sample goes forward
 // and back: loss = bce(z2, y); dZ2 = (σ(z2) - y) / N;
-// dZ1 = dZ2 W2ᵀ ⊙ a (1 - a), W2's factor left to the block's totals.
-// Samples are loaded kInFlight at a time before any of them is computed:
-// with one sample's 12 bytes in flight per thread, the resident threads
-// could not cover the memory's latency at full bandwidth.
+// dZ1 = dZ2 W2ᵀ ⊙ a (1 - a), W2's factor left to the block's totals; each
+// lane of the group computes its slice's units, and all of them the
+// output. Samples are loaded kInFlight at a time before any of them is
+// computed: with one sample's 12 bytes in flight per thread, the resident
+// threads could not cover the memory's latency at full bandwidth.
 template <class T, int kIn, int kHidden>
 __device__ void add_thread_samples(const NarrowStep<T>& s, const NarrowNetwork<T, kIn, kHidden>& net,
-                                   std::size_t t, std::size_t threads,
-                                   T (&sum)[PaddedSums<kIn, kHidden>::kCount]) {
-  using Sums = PaddedSums<kIn, kHidden>;
+                                   std::size_t g, std::size_t groups,
+                                   T (&sum)[PaddedSums<kIn, LaneSplit<kHidden>::kUnits>::kCount]) {
+  constexpr int kUnits = LaneSplit<kHidden>::kUnits, kLanes = LaneSplit<kHidden>::kLanes;
+  using Sums = PaddedSums<kIn, kUnits>;
+  const unsigned group_mask = sample_group_mask<kLanes>();
   auto add_sample = [&](const T (&x)[kIn], T target) {
-    T a[kHidden];
-    const T y2 = net.forward(x, a);
+    T a[kUnits];
+    const T y2 = sum_over_group<kLanes>(net.forward(x, a), group_mask);
     T p;
     sum[Sums::kLoss] += math::sigmoid_and_bce_of_base2(y2, target, p);
     const T dz2 = math::bce_sigmoid_gradient(p, target) * s.inv_samples;
     sum[Sums::kDb2] += dz2;
 #pragma unroll
-    for (int j = 0; j < kHidden; ++j) {
+    for (int j = 0; j < kUnits; ++j) {
       sum[Sums::kDW2 + j] += a[j] * dz2;
       const T dz1_over_w2 = dz2 * math::sigmoid_derivative(a[j]);
       sum[Sums::kDb1 + j] += dz1_over_w2;
 #pragma unroll
-      for (int i = 0; i < kIn; ++i) sum[Sums::kDW1 + i * kHidden + j] += x[i] * dz1_over_w2;
+      for (int i = 0; i < kIn; ++i) sum[Sums::kDW1 + i * kUnits + j] += x[i] * dz1_over_w2;
     }
   };
-  std::size_t n = t;
-  for (; n + (kInFlight - 1) * threads < s.samples; n += kInFlight * threads) {
+  std::size_t n = g;
+  for (; n + (kInFlight - 1) * groups < s.samples; n += kInFlight * groups) {
     T x[kInFlight][kIn], y[kInFlight];
 #pragma unroll
-    for (int k = 0; k < kInFlight; ++k) load_sample(s, n + k * threads, x[k], y[k]);
+    for (int k = 0; k < kInFlight; ++k) load_sample(s, n + k * groups, x[k], y[k]);
 #pragma unroll
     for (int k = 0; k < kInFlight; ++k) add_sample(x[k], y[k]);
   }
-  for (; n < s.samples; n += threads) {
+  for (; n < s.samples; n += groups) {
     T x[kIn], y;
     load_sample(s, n, x, y);
     add_sample(x, y);
@@ -164,20 +217,22 @@ __device__ void add_thread_samples(const NarrowStep<T>& s, const NarrowNetwork<T
 }
 
 // The block's totals of its threads' sums, a tile of rows at a time: every
-// thread writes its column; thread (r, g) adds columns g, g + kSegments, ...
-// of row r, up to the first `live` threads (those that took samples; the
-// others hold zeros); thread r adds its row's kSegments parts in order and
-// calls emit(k, total) with k in the NarrowSums layout, dW1's and db1's
-// totals times W2 (read from s, so emit must not change it). The order is
-// fixed by `live` alone. All threads of the block must call this.
+// thread writes its column; each (row r, slice l) pair is added in
+// kSegments parts, part g taking the threads l + kLanes (g + kSegments m)
+// up to the first `live` (those that took samples; the others hold zeros),
+// then one thread adds the pair's parts in order and calls emit(k, total)
+// with k in the NarrowSums layout, dW1's and db1's totals times W2 (read
+// from s, so emit must not change it). The order is fixed by `live` alone.
+// All threads of the block must call this.
 template <class T, int kIn, int kHidden, class Emit>
-__device__ void block_totals(const NarrowStep<T>& s, const T (&sum)[PaddedSums<kIn, kHidden>::kCount], int live,
-                             Emit emit) {
-  using Sums = PaddedSums<kIn, kHidden>;
-  constexpr int kRows = reduction_rows<T, Sums::kCount>();
+__device__ void block_totals(const NarrowStep<T>& s, const T (&sum)[PaddedSums<kIn, LaneSplit<kHidden>::kUnits>::kCount],
+                             int live, Emit emit) {
+  constexpr int kLanes = LaneSplit<kHidden>::kLanes;
+  using Sums = PaddedSums<kIn, LaneSplit<kHidden>::kUnits>;
+  constexpr int kRows = reduction_rows<T, Sums::kCount, kLanes>();
+  constexpr int kPairs = kRows * kLanes;
   __shared__ T tile[kRows][kTileStride];
-  __shared__ T parts[kRows][kSegments];
-  const int part_row = static_cast<int>(threadIdx.x) / kSegments, segment = static_cast<int>(threadIdx.x) % kSegments;
+  __shared__ T parts[kPairs][kSegments];
 #pragma unroll
   for (int first = 0; first < Sums::kCount; first += kRows) {
 #pragma unroll
@@ -185,20 +240,23 @@ __device__ void block_totals(const NarrowStep<T>& s, const T (&sum)[PaddedSums<k
       if (first + r < Sums::kCount) tile[r][threadIdx.x] = sum[first + r];
     }
     __syncthreads();
-    if (part_row < kRows && first + part_row < Sums::kCount) {
-      T part = 0;
-      for (int i = segment; i < live; i += kSegments) part += tile[part_row][i];
-      parts[part_row][segment] = part;
+    for (int item = static_cast<int>(threadIdx.x); item < kPairs * kSegments; item += kNarrowBlock) {
+      const int pair = item / kSegments, segment = item % kSegments, r = pair / kLanes, l = pair % kLanes;
+      if (first + r < Sums::kCount) {
+        T part = 0;
+        for (int t = l + kLanes * segment; t < live; t += kLanes * kSegments) part += tile[r][t];
+        parts[pair][segment] = part;
+      }
     }
     __syncthreads();
-    const int row = first + static_cast<int>(threadIdx.x);
-    if (threadIdx.x < kRows && row < Sums::kCount) {
-      const int k = Sums::compact_index(row, s.hidden);
+    for (int pair = static_cast<int>(threadIdx.x); pair < kPairs; pair += kNarrowBlock) {
+      const int row = first + pair / kLanes, l = pair % kLanes;
+      const int k = row < Sums::kCount ? Sums::compact_index(row, l, s.hidden) : -1;
       if (k >= 0) {
         T total = 0;
 #pragma unroll
-        for (int g = 0; g < kSegments; ++g) total += parts[threadIdx.x][g];
-        const int unit = Sums::scale_of(row);
+        for (int g = 0; g < kSegments; ++g) total += parts[pair][g];
+        const int unit = Sums::scale_of(row, l);
         emit(k, unit < 0 ? total : total * s.W2[unit]);
       }
     }
@@ -219,17 +277,20 @@ constexpr int narrow_step_blocks_per_sm() {
   return sizeof(T) == 4 && kHidden == 4 ? 4 : 0;
 }
 
-// __launch_bounds__: the f64 layouts of 8 hidden units need up to 252
-// registers; the bound keeps ptxas within what a block of kNarrowBlock
+// __launch_bounds__: the f64 layouts of 8 units a lane need up to 255
+// registers (with 4 inputs and several lanes, 184 bytes more on the
+// stack); the bound keeps ptxas within what a block of kNarrowBlock
 // threads may use, and asks for narrow_step_blocks_per_sm.
 template <class T, int kIn, int kHidden>
 __global__ void __launch_bounds__(kNarrowBlock, (narrow_step_blocks_per_sm<T, kIn, kHidden>()))
     narrow_step_partials_kernel(NarrowStep<T> s, std::size_t threads) {
+  constexpr int kLanes = LaneSplit<kHidden>::kLanes;
   const std::size_t t = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
-  const NarrowNetwork<T, kIn, kHidden> net(s);
-  T sum[PaddedSums<kIn, kHidden>::kCount] = {};
-  // Threads past the last one add nothing but take part in the block's totals.
-  if (t < threads) add_thread_samples(s, net, t, threads, sum);
+  const NarrowNetwork<T, kIn, kHidden> net(s, static_cast<int>(threadIdx.x) % kLanes);
+  T sum[PaddedSums<kIn, LaneSplit<kHidden>::kUnits>::kCount] = {};
+  // Threads past the last one (whole sample groups) add nothing but take
+  // part in the block's totals.
+  if (t < threads) add_thread_samples(s, net, t / kLanes, threads / kLanes, sum);
   // One partial per block instead of per thread keeps the partials' traffic
   // far below the data set's.
   const std::size_t blocks = gridDim.x, first = blockIdx.x * static_cast<std::size_t>(kNarrowBlock);
@@ -257,87 +318,100 @@ __device__ void apply_sum(const NarrowUpdate<T>& u, const NarrowSums& at, std::s
 
 // Lanes per sum in finish_narrow_step_kernel: lane l adds blocks l,
 // l + kFinishLanes, ..., then the lanes meet in a fixed tree. With 1024
-// threads, 32 sums a pass (the article's 18 in one) and at most 32 terms a
-// lane (1024 blocks).
+// threads, 32 sums a block (the article's 18 in one) and at most 32 terms
+// a lane (1024 blocks).
 constexpr int kFinishThreads = 1024;
 constexpr int kFinishLanes = 32;
+constexpr int kFinishSums = kFinishThreads / kFinishLanes;
 
+// Block b finishes the sums 32 b ... 32 b + 31. The thread that applies
+// the loss reads the epoch counter and advances it; no other touches it.
 template <class T>
 __global__ void __launch_bounds__(kFinishThreads)
     finish_narrow_step_kernel(const T* partials, std::size_t blocks, NarrowSums at, double* sums,
                               NarrowUpdate<T> u, bool update) {
   __shared__ double lanes[kFinishThreads];
   const int lane = static_cast<int>(threadIdx.x) % kFinishLanes;
-  const unsigned epoch = update ? *u.epoch : 0;
-  for (std::size_t first = 0; first < at.count; first += kFinishThreads / kFinishLanes) {
-    const std::size_t k = first + threadIdx.x / kFinishLanes;
-    double total = 0;
-    if (k < at.count) {
-      for (std::size_t b = lane; b < blocks; b += kFinishLanes) total += partials[k * blocks + b];
-    }
-    lanes[threadIdx.x] = total;
-    __syncthreads();
-    for (int half = kFinishLanes / 2; half > 0; half /= 2) {
-      if (lane < half) lanes[threadIdx.x] += lanes[threadIdx.x + half];
-      __syncthreads();
-    }
-    if (lane == 0 && k < at.count) {
-      if (update) {
-        apply_sum(u, at, k, lanes[threadIdx.x], epoch);
-      } else {
-        sums[k] = lanes[threadIdx.x];
-      }
-    }
-    __syncthreads();  // before the next pass overwrites the lanes
+  const std::size_t k = blockIdx.x * static_cast<std::size_t>(kFinishSums) + threadIdx.x / kFinishLanes;
+  double total = 0;
+  if (k < at.count) {
+    for (std::size_t b = lane; b < blocks; b += kFinishLanes) total += partials[k * blocks + b];
   }
-  if (update && threadIdx.x == 0) *u.epoch = epoch + 1;
+  lanes[threadIdx.x] = total;
+  __syncthreads();
+  for (int half = kFinishLanes / 2; half > 0; half /= 2) {
+    if (lane < half) lanes[threadIdx.x] += lanes[threadIdx.x + half];
+    __syncthreads();
+  }
+  if (lane == 0 && k < at.count) {
+    if (!update) {
+      sums[k] = lanes[threadIdx.x];
+    } else if (k == at.loss) {
+      const unsigned epoch = *u.epoch;
+      apply_sum(u, at, k, lanes[threadIdx.x], epoch);
+      *u.epoch = epoch + 1;
+    } else {
+      apply_sum(u, at, k, lanes[threadIdx.x], 0);
+    }
+  }
 }
 
-// Epochs of a data set that one block holds, the update included. Thread t
-// takes sample t; the block's totals are the step's sums (there are no
+// Epochs of a data set that one block holds, the update included. Sample
+// group g takes sample g, as in the step; the block's totals are the step's sums (there are no
 // other blocks, and finish_narrow_step's lanes would add zeros to them),
 // and apply_sum updates as finish_narrow_step does, so the result is the
 // same bits as the two kernels of an epoch give.
 template <class T, int kIn, int kHidden>
 __global__ void __launch_bounds__(kNarrowBlock)
     narrow_epochs_kernel(NarrowStep<T> s, NarrowUpdate<T> u, std::size_t count) {
+  constexpr int kLanes = LaneSplit<kHidden>::kLanes;
   const NarrowSums at = narrow_sums(kIn, s.hidden);
-  __shared__ T totals[PaddedSums<kIn, kHidden>::kCount];
+  __shared__ T totals[kIn * kHidden + 2 * kHidden + 2];  // the NarrowSums layout, at most
   const unsigned first_epoch = *u.epoch;
+  const int live = static_cast<int>(s.samples) * kLanes;  // fits_one_block: a group per sample
   for (std::size_t epoch = 0; epoch < count; ++epoch) {
-    const NarrowNetwork<T, kIn, kHidden> net(s);  // this epoch's weights
-    T sum[PaddedSums<kIn, kHidden>::kCount] = {};
-    if (threadIdx.x < s.samples) add_thread_samples(s, net, threadIdx.x, s.samples, sum);
-    block_totals<T, kIn, kHidden>(s, sum, static_cast<int>(s.samples), [&](int k, T total) { totals[k] = total; });
-    if (threadIdx.x < at.count) {
-      apply_sum(u, at, threadIdx.x, static_cast<double>(totals[threadIdx.x]),
-                first_epoch + static_cast<unsigned>(epoch));
+    const NarrowNetwork<T, kIn, kHidden> net(s, static_cast<int>(threadIdx.x) % kLanes);  // this epoch's weights
+    T sum[PaddedSums<kIn, LaneSplit<kHidden>::kUnits>::kCount] = {};
+    if (static_cast<int>(threadIdx.x) < live) add_thread_samples(s, net, threadIdx.x / kLanes, s.samples, sum);
+    block_totals<T, kIn, kHidden>(s, sum, live, [&](int k, T total) { totals[k] = total; });
+    for (std::size_t k = threadIdx.x; k < at.count; k += kNarrowBlock) {
+      apply_sum(u, at, k, static_cast<double>(totals[k]), first_epoch + static_cast<unsigned>(epoch));
     }
     __syncthreads();  // the updated weights, before the next epoch reads them
   }
   if (threadIdx.x == 0) *u.epoch = first_epoch + static_cast<unsigned>(count);
 }
 
+// Sample n on the kLanes lanes of group n.
 template <class T, int kIn, int kHidden>
 __global__ void __launch_bounds__(kNarrowBlock) narrow_forward_kernel(NarrowStep<T> s, T* probabilities) {
-  const std::size_t n = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
-  if (n >= s.samples) return;
-  const NarrowNetwork<T, kIn, kHidden> net(s);
-  T x[kIn], a[kHidden];
+  constexpr int kLanes = LaneSplit<kHidden>::kLanes;
+  const std::size_t n = (blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x) / kLanes;
+  if (n >= s.samples) return;  // whole groups
+  const int slice = static_cast<int>(threadIdx.x) % kLanes;
+  const NarrowNetwork<T, kIn, kHidden> net(s, slice);
+  T x[kIn], a[LaneSplit<kHidden>::kUnits];
   load_features(s, n, x);
-  probabilities[n] = math::sigmoid_of_base2(net.forward(x, a));
+  const T y2 = sum_over_group<kLanes>(net.forward(x, a), sample_group_mask<kLanes>());
+  if (slice == 0) probabilities[n] = math::sigmoid_of_base2(y2);
 }
 
-// The layout for a shape: exactly its inputs, hidden units padded to 4 or
-// 8. pick(inputs, hidden) gets both as std::integral_constant. The
-// article's 2-4-1 runs unpadded, and a 4-unit layout needs about half the
-// registers of an 8-unit one, which lets more threads stay resident to keep
-// loads in flight.
+// The layout for a shape: exactly its inputs, hidden units padded to a
+// power of two from 4 (narrow_padded_hidden). pick(inputs, hidden) gets
+// both as std::integral_constant. The article's 2-4-1 runs unpadded, and a
+// 4-unit layout needs about half the registers of an 8-unit one, which
+// lets more threads stay resident to keep loads in flight.
 template <class Pick>
 auto pick_layout(int inputs, int hidden, Pick pick) {
-  static_assert(kNarrowMaxInputs == 4 && kNarrowMaxHidden == 8, "the layouts cover every narrow shape");
+  static_assert(kNarrowMaxInputs == 4 && kNarrowMaxHidden == 256, "the layouts cover every narrow shape");
   auto padded_hidden = [&](auto in) {
-    return hidden <= 4 ? pick(in, std::integral_constant<int, 4>()) : pick(in, std::integral_constant<int, 8>());
+    if (hidden <= 4) return pick(in, std::integral_constant<int, 4>());
+    if (hidden <= 8) return pick(in, std::integral_constant<int, 8>());
+    if (hidden <= 16) return pick(in, std::integral_constant<int, 16>());
+    if (hidden <= 32) return pick(in, std::integral_constant<int, 32>());
+    if (hidden <= 64) return pick(in, std::integral_constant<int, 64>());
+    if (hidden <= 128) return pick(in, std::integral_constant<int, 128>());
+    return pick(in, std::integral_constant<int, 256>());
   };
   switch (inputs) {
     case 1: return padded_hidden(std::integral_constant<int, 1>());
@@ -354,15 +428,17 @@ void narrow_step_partials(const NarrowStep<T>& step, cudaStream_t stream) {
   const auto kernel = pick_layout(step.inputs, step.hidden, [](auto in, auto hidden) {
     return &narrow_step_partials_kernel<T, decltype(in)::value, decltype(hidden)::value>;
   });
-  kernel<<<narrow_blocks(step.samples), kNarrowBlock, 0, stream>>>(step, narrow_threads(step.samples));
+  kernel<<<narrow_blocks(step.samples, step.hidden), kNarrowBlock, 0, stream>>>(
+      step, narrow_threads(step.samples, step.hidden));
   BACKPROP_CUDA_CHECK_LAUNCH("narrow_step_partials_kernel");
 }
 
 template <class T>
 void finish_narrow_step(const T* partials, std::size_t blocks, int inputs, int hidden, double* sums,
                         const NarrowUpdate<T>* update, cudaStream_t stream) {
-  finish_narrow_step_kernel<<<1, kFinishThreads, 0, stream>>>(partials, blocks, narrow_sums(inputs, hidden), sums,
-                                                              update ? *update : NarrowUpdate<T>{}, update != nullptr);
+  const NarrowSums at = narrow_sums(inputs, hidden);
+  finish_narrow_step_kernel<<<(at.count + kFinishSums - 1) / kFinishSums, kFinishThreads, 0, stream>>>(
+      partials, blocks, at, sums, update ? *update : NarrowUpdate<T>{}, update != nullptr);
   BACKPROP_CUDA_CHECK_LAUNCH("finish_narrow_step_kernel");
 }
 
@@ -381,7 +457,8 @@ void narrow_forward(const NarrowStep<T>& step, T* probabilities, cudaStream_t st
   const auto kernel = pick_layout(step.inputs, step.hidden, [](auto in, auto hidden) {
     return &narrow_forward_kernel<T, decltype(in)::value, decltype(hidden)::value>;
   });
-  kernel<<<(step.samples + kNarrowBlock - 1) / kNarrowBlock, kNarrowBlock, 0, stream>>>(step, probabilities);
+  const std::size_t threads = step.samples * narrow_lanes(step.hidden);
+  kernel<<<(threads + kNarrowBlock - 1) / kNarrowBlock, kNarrowBlock, 0, stream>>>(step, probabilities);
   BACKPROP_CUDA_CHECK_LAUNCH("narrow_forward_kernel");
 }
 

@@ -1,10 +1,13 @@
 // The whole training step of a narrow network in one kernel. For one output,
-// at most kNarrowMaxInputs inputs and kNarrowMaxHidden hidden units, the
-// weights fit in registers, so each thread runs forward and backward on its
-// samples and keeps the gradient sums in registers: the step reads each
-// sample's features and target once (12 bytes for the article's shape) and
-// writes nothing per sample, where the GEMM path moves its activations
-// through memory several times.
+// at most kNarrowMaxInputs inputs and kNarrowMaxHidden hidden units, a
+// thread holds the weights of up to kUnitsPerLane hidden units in
+// registers, runs forward and backward on its samples and keeps the
+// gradient sums in registers: the step reads each sample's features and
+// target once (12 bytes for the article's shape) and writes nothing per
+// sample, where the GEMM path moves its activations through memory several
+// times. A wider layer spreads each sample over narrow_lanes(hidden)
+// neighbouring lanes of a warp, kUnitsPerLane units each, which add up the
+// output's logit with shuffles.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -15,7 +18,8 @@
 namespace backprop::cuda {
 
 constexpr int kNarrowMaxInputs = 4;
-constexpr int kNarrowMaxHidden = 8;
+constexpr int kNarrowMaxHidden = 256;
+constexpr int kUnitsPerLane = 8;
 constexpr int kNarrowBlock = 256;
 // Threads of a step: about what an H100 keeps resident. Fixed, so the
 // partial sums take the same memory whatever N, and the summation order is
@@ -26,10 +30,26 @@ inline bool fits_narrow_step(std::size_t inputs, std::size_t hidden, std::size_t
   return outputs == 1 && inputs >= 1 && inputs <= kNarrowMaxInputs && hidden >= 1 && hidden <= kNarrowMaxHidden;
 }
 
-inline std::size_t narrow_threads(std::size_t samples) { return std::min(samples, kNarrowThreads); }
+// The hidden width the kernels compute: the true one padded with
+// zero-weight units to a power of two, at least 4.
+inline std::size_t narrow_padded_hidden(std::size_t hidden) {
+  std::size_t padded = 4;
+  while (padded < hidden) padded *= 2;
+  return padded;
+}
+// Lanes that share a sample: one up to kUnitsPerLane hidden units.
+inline std::size_t narrow_lanes(std::size_t hidden) {
+  return std::max<std::size_t>(1, narrow_padded_hidden(hidden) / kUnitsPerLane);
+}
+
+// Threads of a step: a whole number of samples' lanes.
+inline std::size_t narrow_threads(std::size_t samples, std::size_t hidden) {
+  const std::size_t lanes = narrow_lanes(hidden);
+  return std::min(samples, kNarrowThreads / lanes) * lanes;
+}
 // Blocks of a step, and so partial sums per gradient component.
-inline std::size_t narrow_blocks(std::size_t samples) {
-  return (narrow_threads(samples) + kNarrowBlock - 1) / kNarrowBlock;
+inline std::size_t narrow_blocks(std::size_t samples, std::size_t hidden) {
+  return (narrow_threads(samples, hidden) + kNarrowBlock - 1) / kNarrowBlock;
 }
 
 // The sums a step writes per block, in this order: dW1 (inputs x hidden,
@@ -50,13 +70,14 @@ struct NarrowStep {
   std::size_t samples;
   const T *W1, *b1, *W2, *b2;
   T inv_samples;    // dZ2 carries the 1/N, as on the GEMM path
-  T* partials;      // (narrow_sums().count, narrow_blocks(N)): sum k of block b at k * blocks + b
+  T* partials;      // (narrow_sums().count, narrow_blocks(N, hidden)): sum k of block b at k * blocks + b
 };
 
-// Each of narrow_threads(N) threads takes the samples t, t + threads, ...
-// in order; each block adds up its threads' sums and writes them (see
+// Each sample group of narrow_threads(N, hidden) / lanes takes the samples
+// g, g + groups, ... in order, its lanes each computing their units; each
+// block adds up its threads' sums and writes them (see
 // NarrowStep::partials); finish_narrow_step adds up the blocks. The order
-// of every sum is a function of N alone.
+// of every sum is a function of N and the shape alone.
 template <class T>
 void narrow_step_partials(const NarrowStep<T>& step, cudaStream_t stream);
 
@@ -72,22 +93,25 @@ struct NarrowUpdate {
   unsigned* epoch;
 };
 
-// The end of a step, in one block: each sum of the NarrowSums layout added
-// over the step's blocks in double, in an order fixed by their count; then
-// the update where one is given, else the sums into sums[k]. One launch
-// where a column reduction and an update kernel would take two graph nodes.
+// The end of a step: each sum of the NarrowSums layout added over the
+// step's blocks in double, in an order fixed by their count, 32 sums a
+// block; then the update where one is given, else the sums into sums[k].
+// One launch where a column reduction and an update kernel would take two
+// graph nodes.
 template <class T>
 void finish_narrow_step(const T* partials, std::size_t blocks, int inputs, int hidden, double* sums,
                         const NarrowUpdate<T>* update, cudaStream_t stream);
 
-// A data set of at most one block's samples trains `count` epochs in one
-// launch (narrow_epochs_in_one_block): launches, not arithmetic, would
+// A data set whose sample groups one block holds trains `count` epochs in
+// one launch (narrow_epochs_in_one_block): launches, not arithmetic, would
 // bound it otherwise.
-inline bool fits_one_block(std::size_t samples) { return samples <= static_cast<std::size_t>(kNarrowBlock); }
+inline bool fits_one_block(std::size_t samples, std::size_t hidden) {
+  return samples * narrow_lanes(hidden) <= static_cast<std::size_t>(kNarrowBlock);
+}
 
 // `count` epochs, each the step and the update in one block, *epoch
 // advancing by count; the same bits as narrow_step_partials and
-// finish_narrow_step give epoch by epoch. Needs fits_one_block(step.samples).
+// finish_narrow_step give epoch by epoch. Needs fits_one_block(step.samples, step.hidden).
 template <class T>
 void narrow_epochs_in_one_block(const NarrowStep<T>& step, const NarrowUpdate<T>& update, std::size_t count,
                                 cudaStream_t stream);

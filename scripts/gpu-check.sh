@@ -128,7 +128,7 @@ cat "$out/compare.log" >>"$out/summary.md"
 note '```'
 
 if [ -x "$build/bench/backprop_bench" ]; then
-  "$build/bench/backprop_bench" --benchmark_filter='Article|Roofline|Step/(cpu|cuda|cuda-gemm)/h(4|256)/(4|16384|1048576|16777216)/' \
+  "$build/bench/backprop_bench" --benchmark_filter='Article|Roofline|Step/(cpu|cuda|cuda-gemm)/h(4|32|256)/(4|16384|1048576|16777216)/' \
     --benchmark_min_time=0.2 --benchmark_out="$out/bench.json" --benchmark_out_format=json \
     >"$out/bench.log" 2>&1 || status=1
   note "- benchmark (bench.log, bench.json):"

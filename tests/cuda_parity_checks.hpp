@@ -132,12 +132,16 @@ inline void check_first_step_gradients(const Backend& gpu, std::size_t samples, 
   expect_probabilities_near(gpu, p, *cpu, p, data);
 }
 
-// The first step on wide shapes (the GEMM path: many hidden units, more
+// The first step on wide shapes (the GEMM path: more hidden units, more
 // inputs than the narrow step takes, several outputs) and on the narrow
-// step's layouts: each input count from 1 to 4, hidden units padded to 4 or
-// 8 (3 and 6 units) or not (8; the article's 4 is in its own test).
+// step's layouts: each input count from 1 to 4, hidden units padded to 4,
+// 8, 16, 32 or 64 (3, 6, 12, 20 and 40 units) or not (8, 32 and 256; the
+// article's 4 is in its own test), a sample on one lane up to 8 units, on
+// 2 to 32 above.
 inline void check_first_step_gradients_on_every_path(const Backend& gpu) {
+  check_first_step_gradients(gpu, 3001, 300);
   check_first_step_gradients(gpu, 3001, 40);
+  check_first_step_gradients(gpu, 3001, 256, 2);
   check_first_step_gradients(gpu, 3001, 4, 7);
   check_first_step_gradients(gpu, 3001, 4, 2, 2);
   check_first_step_gradients(gpu, 3001, 33, 5, 3);
@@ -145,12 +149,17 @@ inline void check_first_step_gradients_on_every_path(const Backend& gpu) {
   check_first_step_gradients(gpu, 3001, 3, 2);
   check_first_step_gradients(gpu, 3001, 3, 3);
   check_first_step_gradients(gpu, 3001, 8, 4);
+  check_first_step_gradients(gpu, 3001, 12, 1);
+  check_first_step_gradients(gpu, 3001, 20, 3);
+  check_first_step_gradients(gpu, 3001, 32, 4);
 }
 
-// More samples than the narrow step has threads (2^18): each thread takes
-// groups of four and then one or two more.
+// More samples than the narrow step has threads (2^18): each thread (or
+// each pair of lanes, at 16 hidden units) takes groups of four samples and
+// then one or two more.
 inline void check_first_step_gradients_past_the_threads(const Backend& gpu) {
   check_first_step_gradients(gpu, (std::size_t{5} << 18) + 100, 4, 2);
+  check_first_step_gradients(gpu, (std::size_t{5} << 17) + 100, 16, 2);
 }
 
 // Two runs from the same start give the same bits, logged in pieces so that
@@ -178,7 +187,8 @@ inline void check_epochs_in_one_launch_match_replays(const Backend& one_launch, 
   struct Case {
     std::size_t samples, inputs, hidden;
   };
-  for (const Case c : {Case{1, 2, 4}, Case{4, 2, 4}, Case{100, 1, 8}, Case{256, 3, 6}}) {
+  for (const Case c : {Case{1, 2, 4}, Case{4, 2, 4}, Case{100, 1, 8}, Case{256, 3, 6}, Case{64, 2, 32},
+                       Case{3, 4, 11}}) {
     const Dataset data = random_data(c.samples, c.inputs, 23);
     Parameters initial = init_xavier({c.inputs, c.hidden, 1}, 4);
     for (std::size_t j = 0; j < c.hidden; ++j) initial.b1[j] = 0.1 * static_cast<double>(j) - 0.2;

@@ -106,9 +106,10 @@ TEST_F(CudaOnHost, TwoRunsAreBitIdentical) { check_two_runs_identical(*emulated_
 
 // The bounds of test_cuda_parity.cpp's CudaMemory test.
 TEST_F(CudaOnHost, MemoryGrowsOnlyByTheDataSet) {
-  check_memory_grows_only_by_the_dataset(*emulated_cuda(), 256,
+  check_memory_grows_only_by_the_dataset(*emulated_cuda(false, false), 256,
                                          std::size_t{3} * 65536 * 256 * 4 + (std::size_t{40} << 20));
   check_memory_grows_only_by_the_dataset(*emulated_cuda(), 4, std::size_t{1} << 20);
+  check_memory_grows_only_by_the_dataset(*emulated_cuda(), 256, std::size_t{8} << 20);
 }
 
 // Predictions cross a chunk boundary (2^20 samples at hidden <= 8) on both paths.
@@ -130,9 +131,11 @@ TEST_F(CudaOnHost, PredictionsAcrossChunksMatchTheCpu) {
 // no bit, on either path.
 TEST_F(CudaOnHost, ResultsDoNotDependOnTheOrderOfBlocksAndThreads) {
   const Dataset large = random_data(2000, 2, 6), small = random_data(100, 2, 6);
-  // The narrow step, the GEMMs, and the narrow epochs in one launch.
-  for (const auto& [data, hidden] : {std::pair{large, std::size_t{4}}, std::pair{large, std::size_t{40}},
-                                     std::pair{small, std::size_t{4}}}) {
+  // The narrow step (a thread per sample, 4 and 32 lanes per sample), the
+  // GEMMs, and the narrow epochs in one launch (1 and 2 lanes per sample).
+  for (const auto& [data, hidden] :
+       {std::pair{large, std::size_t{4}}, std::pair{large, std::size_t{27}}, std::pair{large, std::size_t{256}},
+        std::pair{large, std::size_t{300}}, std::pair{small, std::size_t{4}}, std::pair{small, std::size_t{16}}}) {
     const Parameters initial = init_xavier({2, hidden, 1}, 6);
     TrainOptions options;
     options.epochs = 4;
@@ -169,8 +172,12 @@ INSTANTIATE_TEST_SUITE_P(SamplesHiddenEpochsFused, CudaOnHostRuns,
                                            std::make_tuple(std::size_t{1000}, std::size_t{4}, std::size_t{10}, true),
                                            std::make_tuple(std::size_t{1000}, std::size_t{4}, std::size_t{10}, false),
                                            std::make_tuple(std::size_t{1000}, std::size_t{8}, std::size_t{10}, true),
+                                           std::make_tuple(std::size_t{1000}, std::size_t{13}, std::size_t{10}, true),
+                                           std::make_tuple(std::size_t{1000}, std::size_t{32}, std::size_t{10}, true),
+                                           std::make_tuple(std::size_t{1000}, std::size_t{32}, std::size_t{10}, false),
                                            std::make_tuple(std::size_t{1000}, std::size_t{64}, std::size_t{10}, true),
                                            std::make_tuple(std::size_t{1000}, std::size_t{256}, std::size_t{4}, true),
+                                           std::make_tuple(std::size_t{1000}, std::size_t{256}, std::size_t{4}, false),
                                            std::make_tuple(std::size_t{65543}, std::size_t{4}, std::size_t{3}, true),
                                            std::make_tuple(std::size_t{65543}, std::size_t{4}, std::size_t{3}, false),
                                            std::make_tuple(std::size_t{300}, std::size_t{1024}, std::size_t{2}, true),
@@ -180,13 +187,13 @@ INSTANTIATE_TEST_SUITE_P(SamplesHiddenEpochsFused, CudaOnHostRuns,
 // A narrow network trains without a GEMM; the others run five per chunk.
 TEST_F(CudaOnHost, NarrowNetworksTrainWithoutGemms) {
   const Dataset data = random_data(300, 2, 4);
-  for (const std::size_t hidden : {std::size_t{4}, std::size_t{9}}) {
+  for (const std::size_t hidden : {std::size_t{4}, std::size_t{9}, std::size_t{256}, std::size_t{257}}) {
     for (const bool fuse : {true, false}) {
       const auto session = emulated_cuda(false, fuse)->start(data, init_xavier({2, hidden, 1}, 4), Precision::f32);
       const cuda_on_host::Activity before = cuda_on_host::activity();
       session->run_epochs(3, 0.5);
       const std::size_t gemms = cuda_on_host::activity().gemms - before.gemms;
-      EXPECT_EQ(gemms, fuse && hidden <= 8 ? 0u : 5u) << "hidden " << hidden << ", fuse_narrow " << fuse;
+      EXPECT_EQ(gemms, fuse && hidden <= 256 ? 0u : 5u) << "hidden " << hidden << ", fuse_narrow " << fuse;
     }
   }
 }
@@ -194,7 +201,7 @@ TEST_F(CudaOnHost, NarrowNetworksTrainWithoutGemms) {
 // cuBLAS runs strict FP32 unless TF32 is asked for.
 TEST_F(CudaOnHost, Tf32OnlyWhenAllowed) {
   const Dataset data = random_data(300, 2, 4);
-  const Parameters p = init_xavier({2, 12, 1}, 4);
+  const Parameters p = init_xavier({2, 300, 1}, 4);  // past the narrow step
   for (const bool allow : {false, true}) {
     const cuda_on_host::Activity before = cuda_on_host::activity();
     emulated_cuda(allow)->start(data, p, Precision::f32)->gradients();
@@ -208,7 +215,7 @@ TEST_F(CudaOnHost, Tf32OnlyWhenAllowed) {
 // GPU memory benchmarks and the test above rely on.
 TEST_F(CudaOnHost, MemoryBytesCountsEveryDeviceAllocation) {
   const Dataset data = random_data(5000, 3, 9);
-  for (const std::size_t hidden : {std::size_t{70}, std::size_t{5}}) {  // GEMMs, the narrow step
+  for (const std::size_t hidden : {std::size_t{300}, std::size_t{5}, std::size_t{70}}) {  // GEMMs, the narrow step
     const Parameters p = init_xavier({3, hidden, 1}, 9);
     for (const Precision precision : {Precision::f32, Precision::f64}) {
       const auto session = emulated_cuda()->start(data, p, precision);

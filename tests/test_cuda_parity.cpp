@@ -71,7 +71,8 @@ TEST(CudaParity, FirstStepPastTheNarrowThreadsMatchesTheCpu) {
 
 TEST(CudaDeterminism, TwoRunsAreBitIdentical) {
   REQUIRE_CUDA(cuda);
-  check_two_runs_identical(*cuda, 100003, 64, 30);
+  check_two_runs_identical(*cuda, 100003, 64, 30);   // the narrow step, 8 lanes a sample
+  check_two_runs_identical(*cuda, 100003, 300, 30);  // the GEMMs
 }
 
 // Chunk edges: one sample, fewer samples than a chunk, and several chunks
@@ -89,13 +90,17 @@ INSTANTIATE_TEST_SUITE_P(Edges, CudaChunkEdges,
                                            std::make_tuple(std::size_t{300}, std::size_t{1024}),
                                            std::make_tuple(std::size_t{3 * 16384 + 100}, std::size_t{1024})));
 
-// Hidden 256 (GEMMs): chunk arrays of 2^16 x 256 floats, cuBLAS's 32 MiB
-// workspace, parameters and partial sums. Hidden 4 (the narrow step): 18
-// sums for each of 1024 blocks, and a little more.
+// Hidden 256 on the GEMMs: chunk arrays of 2^16 x 256 floats, cuBLAS's 32
+// MiB workspace, parameters and partial sums. The narrow step: 18 sums
+// (hidden 4) or 1026 (hidden 256) for each of 1024 blocks, and a little more.
 TEST(CudaMemory, GrowsOnlyByTheDataSet) {
   REQUIRE_CUDA(cuda);
-  check_memory_grows_only_by_the_dataset(*cuda, 256, std::size_t{3} * 65536 * 256 * 4 + (std::size_t{40} << 20));
+  BackendConfig config;
+  config.fuse_narrow = false;
+  check_memory_grows_only_by_the_dataset(*make_backend("cuda", config), 256,
+                                         std::size_t{3} * 65536 * 256 * 4 + (std::size_t{40} << 20));
   check_memory_grows_only_by_the_dataset(*cuda, 4, std::size_t{1} << 20);
+  check_memory_grows_only_by_the_dataset(*cuda, 256, std::size_t{8} << 20);
 }
 
 TEST(CudaParity, EpochsInOneLaunchMatchGraphReplays) {
@@ -105,13 +110,19 @@ TEST(CudaParity, EpochsInOneLaunchMatchGraphReplays) {
   check_epochs_in_one_launch_match_replays(*cuda, *make_backend("cuda", config));
 }
 
-// The GEMM path on shapes the narrow step would otherwise take.
+// The GEMM path on shapes the narrow step would otherwise take: CudaWide's
+// runs, and a first step.
 TEST(CudaParity, GemmPathOnNarrowShapesMatchesTheCpu) {
   REQUIRE_CUDA(cuda);
   BackendConfig config;
   config.fuse_narrow = false;
   const auto gemms = make_backend("cuda", config);
-  check_random_run(*gemms, 65543, 4, 50);
+  for (const std::size_t samples : {std::size_t{1000}, std::size_t{65543}}) {
+    for (const std::size_t hidden : {std::size_t{4}, std::size_t{64}, std::size_t{256}}) {
+      SCOPED_TRACE(std::to_string(samples) + " samples, hidden " + std::to_string(hidden));
+      check_random_run(*gemms, samples, hidden, 50);
+    }
+  }
   check_first_step_gradients(*gemms, 3001, 6);
 }
 
