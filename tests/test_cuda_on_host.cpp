@@ -215,7 +215,8 @@ TEST_F(CudaOnHost, Tf32OnlyWhenAllowed) {
 // GPU memory benchmarks and the test above rely on.
 TEST_F(CudaOnHost, MemoryBytesCountsEveryDeviceAllocation) {
   const Dataset data = random_data(5000, 3, 9);
-  for (const std::size_t hidden : {std::size_t{300}, std::size_t{5}, std::size_t{70}}) {  // GEMMs, the narrow step
+  // The GEMMs; the narrow step with one lane and with 16 lanes a sample.
+  for (const std::size_t hidden : {std::size_t{300}, std::size_t{5}, std::size_t{70}}) {
     const Parameters p = init_xavier({3, hidden, 1}, 9);
     for (const Precision precision : {Precision::f32, Precision::f64}) {
       const auto session = emulated_cuda()->start(data, p, precision);
