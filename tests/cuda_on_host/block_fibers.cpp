@@ -1,9 +1,10 @@
 // The threads of a block as fibers on the calling thread. Each runs until it
 // reaches __syncthreads, a warp shuffle or its end. Lanes that wait at a
 // shuffle go on once every lane of their mask is there; when all threads
-// wait at the barrier, the next round starts. A block that never synchronises needs no fibers: once the first
-// block of a launch has run without a barrier, the others run one thread
-// after another on the caller's stack, which is what keeps large grids cheap.
+// wait at the barrier, the next round starts. A block that never
+// synchronises needs no fibers: once the first block of a launch has run
+// without a barrier or shuffle, the others run one thread after another on
+// the caller's stack, which is what keeps large grids cheap.
 #include <ucontext.h>
 
 #include <cstdarg>
@@ -225,43 +226,52 @@ void fatal(const char* format, ...) {
 
 }  // namespace cuda_on_host
 
-std::uint64_t cuda_on_host::shuffle_xor(unsigned mask, std::uint64_t bits, int lane_mask) {
+namespace cuda_on_host {
+namespace {
+
+// The fiber of the calling thread, which must run in fibers to wait at
+// `what` (a barrier or a shuffle, named in the error).
+Fiber& running_fiber(const char* what) {
   BlockRunner& r = runner;
   if (!r.in_fibers) {
-    fatal("__shfl_xor_sync in block (%u, %u, %u), but the launch's first block never synchronised, so this one "
-          "runs without fibers",
-          blockIdx.x, blockIdx.y, blockIdx.z);
+    fatal("%s in block (%u, %u, %u), but the launch's first block never synchronised, so this one runs without "
+          "fibers",
+          what, blockIdx.x, blockIdx.y, blockIdx.z);
   }
-  const unsigned lane = r.current % kWarp;
+  return r.fibers[r.current];
+}
+
+// `self` stops in `state` and hands control to the scheduler until it is
+// ready again.
+void wait_in_scheduler(Fiber& self, Fiber::State state) {
+  BlockRunner& r = runner;
+  r.synchronised = true;
+  self.state = state;
+  start_switch(&self.fake_stack, r.scheduler_stack, r.scheduler_stack_bytes);
+  swapcontext(&self.context, &r.scheduler);
+  finish_switch(self.fake_stack, &r.scheduler_stack, &r.scheduler_stack_bytes);
+}
+
+}  // namespace
+
+std::uint64_t shuffle_xor(unsigned mask, std::uint64_t bits, int lane_mask) {
+  Fiber& self = running_fiber("__shfl_xor_sync");
+  const unsigned lane = runner.current % kWarp;
   if ((mask >> lane & 1u) == 0 || lane_mask < 0 || lane_mask >= static_cast<int>(kWarp) ||
       (mask >> (lane ^ static_cast<unsigned>(lane_mask)) & 1u) == 0) {
     fatal("__shfl_xor_sync: lane %u with mask %#x and lane mask %d (the caller and its partner must be in the mask)",
           lane, mask, lane_mask);
   }
-  r.synchronised = true;
-  Fiber& self = r.fibers[r.current];
-  self.state = Fiber::State::at_shuffle;
   self.shuffle_mask = mask;
   self.lane_mask = lane_mask;
   self.shuffle_value = bits;
-  start_switch(&self.fake_stack, r.scheduler_stack, r.scheduler_stack_bytes);
-  swapcontext(&self.context, &r.scheduler);
-  finish_switch(self.fake_stack, &r.scheduler_stack, &r.scheduler_stack_bytes);
+  wait_in_scheduler(self, Fiber::State::at_shuffle);
   return self.shuffle_result;
 }
 
+}  // namespace cuda_on_host
+
 void __syncthreads() {
   using namespace cuda_on_host;
-  BlockRunner& r = runner;
-  if (!r.in_fibers) {
-    fatal("__syncthreads in block (%u, %u, %u), but the launch's first block never synchronised, so this one runs "
-          "without fibers",
-          blockIdx.x, blockIdx.y, blockIdx.z);
-  }
-  r.synchronised = true;
-  Fiber& self = r.fibers[r.current];
-  self.state = Fiber::State::at_barrier;
-  start_switch(&self.fake_stack, r.scheduler_stack, r.scheduler_stack_bytes);
-  swapcontext(&self.context, &r.scheduler);
-  finish_switch(self.fake_stack, &r.scheduler_stack, &r.scheduler_stack_bytes);
+  wait_in_scheduler(running_fiber("__syncthreads"), Fiber::State::at_barrier);
 }
