@@ -25,8 +25,8 @@ namespace {
 // How a layout splits its kHidden units over the lanes of a sample group.
 template <int kHidden>
 struct LaneSplit {
-  static constexpr int kUnits = kHidden < kUnitsPerLane ? kHidden : kUnitsPerLane;  // a lane's
-  static constexpr int kLanes = kHidden / kUnits;                                   // a sample's
+  static constexpr int kLanes = static_cast<int>(lanes_of_layout(kHidden));  // a sample's, as narrow_lanes
+  static constexpr int kUnits = kHidden / kLanes;                             // a lane's
   static_assert(kLanes * kUnits == kHidden && kLanes <= 32 && (kLanes & (kLanes - 1)) == 0,
                 "a sample's lanes are a power of two within one warp");
 };
@@ -58,8 +58,9 @@ __device__ T sum_over_group(T v, unsigned mask) {
 // slice * kUnits ... + kUnits - 1, zero weights past the true width, and
 // its share of the forward pass for one sample. A padded unit adds exactly
 // 0 to y2 and its gradients are not written out, so the loops need no test
-// of the true width and every array index is a constant after unrolling: the arrays stay in registers, and the sample
-// loop does not branch on the shape. Both layers' weights are stored times
+// of the true width and every array index is a constant after unrolling:
+// the arrays stay in registers, and the sample loop does not branch on the
+// shape. Both layers' weights are stored times
 // -log2(e), rounded once from double (math::kMinusLog2e), so that each
 // layer's product comes out as the argument of a base-2 exponential: the
 // hidden layer's x W1 + b1 goes to sigmoid_of_base2, and the output's
@@ -112,25 +113,24 @@ struct PaddedSums {
   static constexpr int kDW1 = 0, kDb1 = kIn * kUnits, kDW2 = kDb1 + kUnits, kDb2 = kDW2 + kUnits,
                        kLoss = kDb2 + 1, kCount = kLoss + 1;
 
+  // The hidden unit of row r of slice l's lanes (r < kDb2).
+  __device__ static int unit_of(int r, int l) {
+    return l * kUnits + (r < kDb1 ? r % kUnits : r < kDW2 ? r - kDb1 : r - kDW2);
+  }
+
   // Where row r of the lanes of slice l goes in the NarrowSums layout of
   // the true width h, or -1 for a padded unit or a repeated db2 and loss.
   __device__ static int compact_index(int r, int l, int h) {
-    if (r < kDb1) {
-      const int i = r / kUnits, j = l * kUnits + r % kUnits;
-      return j < h ? i * h + j : -1;
-    }
-    if (r < kDW2) return l * kUnits + (r - kDb1) < h ? kIn * h + l * kUnits + (r - kDb1) : -1;
-    if (r < kDb2) return l * kUnits + (r - kDW2) < h ? kIn * h + h + l * kUnits + (r - kDW2) : -1;
-    return l == 0 ? kIn * h + 2 * h + (r - kDb2) : -1;  // db2, then the loss
+    if (r >= kDb2) return l == 0 ? kIn * h + 2 * h + (r - kDb2) : -1;  // db2, then the loss
+    const int j = unit_of(r, l);
+    if (j >= h) return -1;
+    if (r < kDb1) return r / kUnits * h + j;  // dW1, row r / kUnits
+    return (r < kDW2 ? kIn * h : kIn * h + h) + j;  // db1, dW2
   }
 
   // The hidden unit whose W2 multiplies the total of row r of slice l, or
-  // -1 for none.
-  __device__ static int scale_of(int r, int l) {
-    if (r < kDb1) return l * kUnits + r % kUnits;
-    if (r < kDW2) return l * kUnits + (r - kDb1);
-    return -1;
-  }
+  // -1 for none (dW1 and db1 are summed without it).
+  __device__ static int scale_of(int r, int l) { return r < kDW2 ? unit_of(r, l) : -1; }
 };
 
 // The block's reduction (block_totals) adds each row of its threads' sums
@@ -405,13 +405,15 @@ template <class Pick>
 auto pick_layout(int inputs, int hidden, Pick pick) {
   static_assert(kNarrowMaxInputs == 4 && kNarrowMaxHidden == 256, "the layouts cover every narrow shape");
   auto padded_hidden = [&](auto in) {
-    if (hidden <= 4) return pick(in, std::integral_constant<int, 4>());
-    if (hidden <= 8) return pick(in, std::integral_constant<int, 8>());
-    if (hidden <= 16) return pick(in, std::integral_constant<int, 16>());
-    if (hidden <= 32) return pick(in, std::integral_constant<int, 32>());
-    if (hidden <= 64) return pick(in, std::integral_constant<int, 64>());
-    if (hidden <= 128) return pick(in, std::integral_constant<int, 128>());
-    return pick(in, std::integral_constant<int, 256>());
+    switch (narrow_padded_hidden(static_cast<std::size_t>(hidden))) {
+      case 4: return pick(in, std::integral_constant<int, 4>());
+      case 8: return pick(in, std::integral_constant<int, 8>());
+      case 16: return pick(in, std::integral_constant<int, 16>());
+      case 32: return pick(in, std::integral_constant<int, 32>());
+      case 64: return pick(in, std::integral_constant<int, 64>());
+      case 128: return pick(in, std::integral_constant<int, 128>());
+      default: return pick(in, std::integral_constant<int, 256>());
+    }
   };
   switch (inputs) {
     case 1: return padded_hidden(std::integral_constant<int, 1>());

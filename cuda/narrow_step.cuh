@@ -30,17 +30,19 @@ inline bool fits_narrow_step(std::size_t inputs, std::size_t hidden, std::size_t
   return outputs == 1 && inputs >= 1 && inputs <= kNarrowMaxInputs && hidden >= 1 && hidden <= kNarrowMaxHidden;
 }
 
-// The hidden width the kernels compute: the true one padded with
-// zero-weight units to a power of two, at least 4.
+// The hidden width the kernels compute (their layout's kHidden): the true
+// one padded with zero-weight units to a power of two, at least 4.
 inline std::size_t narrow_padded_hidden(std::size_t hidden) {
   std::size_t padded = 4;
   while (padded < hidden) padded *= 2;
   return padded;
 }
-// Lanes that share a sample: one up to kUnitsPerLane hidden units.
-inline std::size_t narrow_lanes(std::size_t hidden) {
-  return std::max<std::size_t>(1, narrow_padded_hidden(hidden) / kUnitsPerLane);
+// Lanes that share a sample in the layout of `padded` hidden units: one up
+// to kUnitsPerLane units.
+constexpr std::size_t lanes_of_layout(std::size_t padded) {
+  return padded < kUnitsPerLane ? 1 : padded / kUnitsPerLane;
 }
+inline std::size_t narrow_lanes(std::size_t hidden) { return lanes_of_layout(narrow_padded_hidden(hidden)); }
 
 // Threads of a step: a whole number of samples' lanes.
 inline std::size_t narrow_threads(std::size_t samples, std::size_t hidden) {
