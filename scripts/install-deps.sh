@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that building and testing backprop needs,
 # only those that are missing. The CUDA toolkit is optional and not installed
-# here: without nvcc the build is CPU-only.
+# here: without nvcc the build is CPU-only. Packages named as arguments are
+# installed too, when missing.
 set -euo pipefail
 
-packages=(cmake ninja-build g++ googletest libgtest-dev libbenchmark-dev libcli11-dev clang)
+packages=(cmake ninja-build g++ googletest libgtest-dev libbenchmark-dev libcli11-dev clang "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

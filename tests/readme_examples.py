@@ -2,13 +2,14 @@
 """Checks that the README's command-line examples print what the CLI prints.
 
 Every fenced block in README.md whose first line is `$ build/backprop ARGS`
-is run with the given binary, and its other lines must be the command's
-standard output, line for line. A table whose header ends in "seconds" (the
+is run with the given command (the binary, after an emulator in a cross
+build), and its other lines must be the command's standard output, line
+for line. A table whose header ends in "seconds" (the
 output of `compare`) is compared without that last column: timings vary.
 Exits 1 naming the block and the first line that differs, so a README left
 behind by a change in the numbers fails the tests.
 
-Usage: readme_examples.py README.md path/to/backprop
+Usage: readme_examples.py README.md [EMULATOR ...] path/to/backprop
 """
 import shlex
 import subprocess
@@ -43,9 +44,9 @@ def without_timings(lines):
 
 
 def main():
-    if len(sys.argv) != 3:
+    if len(sys.argv) < 3:
         sys.exit(__doc__)
-    readme, binary = sys.argv[1], sys.argv[2]
+    readme, command = sys.argv[1], sys.argv[2:]
     with open(readme, encoding="utf-8") as f:
         blocks = examples(f.readlines())
     if not blocks:
@@ -53,7 +54,7 @@ def main():
         return 1
     failures = 0
     for start, args, expected in blocks:
-        run = subprocess.run([binary, *args], capture_output=True, text=True, timeout=120)
+        run = subprocess.run([*command, *args], capture_output=True, text=True, timeout=120)
         shown = f"{readme}:{start}: `backprop {shlex.join(args)}`"
         if run.returncode != 0:
             print(f"{shown} exited {run.returncode}: {run.stderr.strip()}", file=sys.stderr)

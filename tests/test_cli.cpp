@@ -31,7 +31,7 @@ std::string slurp(const std::string& path) {
 // `environment` is prefixed to the command: "NAME=value ...".
 Outcome run_cli(const std::string& args, const std::string& environment = "") {
   TempFile out("", ".out"), err("", ".err");
-  const std::string command = environment + " " + std::string(BACKPROP_CLI_PATH) + " " + args + " >" + out.path() + " 2>" + err.path() + " </dev/null";
+  const std::string command = environment + " " + std::string(BACKPROP_CLI_COMMAND) + " " + args + " >" + out.path() + " 2>" + err.path() + " </dev/null";
   const int raw = std::system(command.c_str());
   Outcome o;
   o.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
@@ -161,7 +161,7 @@ TEST(Cli, OutputThatCannotBeWrittenExitsOne) {
   for (const std::string args : {"train --backend cpu --epochs 20 --log-every 5", "compare --backends cpu --epochs 20",
                                  "backends"}) {
     TempFile err("", ".err");
-    const std::string command = std::string(BACKPROP_CLI_PATH) + " " + args + " >/dev/full 2>" + err.path();
+    const std::string command = std::string(BACKPROP_CLI_COMMAND) + " " + args + " >/dev/full 2>" + err.path();
     const int raw = std::system(command.c_str());
     ASSERT_TRUE(WIFEXITED(raw)) << args;
     EXPECT_EQ(WEXITSTATUS(raw), 1) << args;
