@@ -73,8 +73,11 @@ constexpr std::size_t block_registers() {
 template <std::size_t K>
 using Lanes = Pack<Floats, K>;
 
-// Floats at any float-aligned address, without breaking aliasing rules.
-using UnalignedFloats = float __attribute__((vector_size(kWidth * sizeof(float)), aligned(alignof(float)), may_alias));
+// Floats at any float-aligned address, without breaking aliasing rules. A
+// typedef, not `using`: Clang ignores `aligned` in an alias declaration and
+// would load with aligned instructions, which fault on other addresses.
+typedef float UnalignedFloats __attribute__((vector_size(kWidth * sizeof(float)), aligned(alignof(float)), may_alias));
+static_assert(alignof(UnalignedFloats) == alignof(float), "UnalignedFloats loads from any float's address");
 
 template <std::size_t K>
 BACKPROP_ALWAYS_INLINE Lanes<K> load(const float* values) {
