@@ -10,7 +10,7 @@
 # the guest execs without binfmt_misc, which a container may not register.
 #
 # Given this machine's own build too, it then checks that both train to the
-# same bits: every epoch's loss, written at full precision, for a few runs.
+# same bits (scripts/same-losses.sh).
 #
 # usage: scripts/cross-test-aarch64.sh [BUILD_DIR [NATIVE_BUILD_DIR]]
 #   BUILD_DIR defaults to build-aarch64
@@ -36,19 +36,4 @@ cmake --build "$build" -j"$jobs"
 ctest --test-dir "$build" --output-on-failure -j"$jobs" --timeout 900 \
   -E 'CudaOnHostDeathTest|ThreadPool.TooManyThreadsForTheSystemIsAnError'
 
-[ -n "$native" ] || exit 0
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-for args in "--precision f32" "--precision f64" "--hidden 32 --samples 1000 --epochs 300" \
-    "--hidden 300 --samples 5000 --epochs 50 --init xavier" "--hidden 300 --samples 5000 --epochs 50 --precision f64"; do
-  "$native/backprop" train --backend cpu $args --log-every 0 --loss-csv "$work/native.csv" >/dev/null 2>"$work/log" ||
-    { cat "$work/log" >&2; exit 1; }
-  qemu-aarch64 -L /usr/aarch64-linux-gnu "$build/backprop" train --backend cpu $args --log-every 0 \
-    --loss-csv "$work/aarch64.csv" >/dev/null 2>"$work/log" || { cat "$work/log" >&2; exit 1; }
-  if ! cmp -s "$work/native.csv" "$work/aarch64.csv"; then
-    echo "aarch64 and $native train to different losses: backprop train $args" >&2
-    diff "$work/native.csv" "$work/aarch64.csv" | head -5 >&2
-    exit 1
-  fi
-  echo "aarch64 and $native: the same losses, bit for bit: backprop train $args"
-done
+[ -z "$native" ] || scripts/same-losses.sh "$native/backprop" "qemu-aarch64 -L /usr/aarch64-linux-gnu $build/backprop"
