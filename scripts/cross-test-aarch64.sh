@@ -23,7 +23,7 @@ jobs=$(nproc)
 scripts/install-deps.sh g++-aarch64-linux-gnu qemu-user
 
 # GoogleTest for the target, from the sources Debian's googletest package ships.
-gtest=$PWD/$build/googletest
+gtest=$(realpath -m "$build")/googletest  # BUILD_DIR may be relative or absolute
 if [ ! -f "$gtest/install/lib/libgtest.a" ]; then
   cmake -S /usr/src/googletest -B "$gtest/build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/aarch64-linux-gnu.cmake" -DCMAKE_INSTALL_PREFIX="$gtest/install" >/dev/null
