@@ -1,13 +1,16 @@
 // The CUDA backend's own sources, compiled for the host against an emulation
 // of the CUDA runtime and cuBLAS (cuda_on_host/), checked against the CPU
 // reference. This runs the kernels, their launch shapes, the chunking, the
-// graph capture and every error path in CI, where there is no GPU. The
-// emulation runs one block at a time, so it cannot show blocks racing as
-// they run at once, nor how fast the GPU is or how cuBLAS rounds: the tests
-// on a GPU (test_cuda_parity.cpp) stay the proof of the backend.
+// graph capture and every error path in CI, where there is no GPU; in
+// CI's ThreadSanitizer build it is also a racecheck of the threads of a
+// block. The emulation runs one block at a time, so it cannot show blocks
+// racing as they run at once, nor how fast the GPU is or how cuBLAS rounds:
+// the tests on a GPU (test_cuda_parity.cpp) stay the proof of the backend.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "backend_entry.hpp"
 #include "backprop/backprop.hpp"
@@ -84,6 +87,60 @@ TEST(CudaOnHostDeathTest, ShuffleWithAnExitedLaneFailsLoudly) {
                                       (void)__shfl_xor_sync(0xffffffffu, 1.0f, 1);
                                     }),
                "thread 3 has exited");
+}
+
+// Under ThreadSanitizer the emulation is a racecheck (block_fibers.cpp):
+// a thread that reads what another wrote to shared memory is reported unless
+// a __syncthreads lies between them. Each thread here writes its cell and
+// reads its lane partner's, with `between` in between.
+#if defined(__SANITIZE_THREAD__)
+constexpr bool kRaceCheck = true;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+constexpr bool kRaceCheck = true;
+#else
+constexpr bool kRaceCheck = false;
+#endif
+#else
+constexpr bool kRaceCheck = false;
+#endif
+
+enum class Between { barrier, shuffle, nothing };
+
+std::vector<float> read_partners_cells(Between between) {
+  std::vector<float> out(128);
+  cuda_on_host::launch(dim3(2), dim3(64), 0, nullptr, [&out, between] {
+    __shared__ float cells[64];
+    const unsigned t = threadIdx.x;
+    cells[t] = static_cast<float>(100 * blockIdx.x + t);
+    if (between == Between::barrier) __syncthreads();
+    if (between == Between::shuffle) (void)__shfl_xor_sync(0xffffffffu, 0, 1);
+    out[64 * blockIdx.x + t] = cells[t ^ 1];
+  });
+  return out;
+}
+
+// With the barrier: the partners' values, and (under ThreadSanitizer) no
+// report, though both blocks use the one static array.
+TEST_F(CudaOnHost, SharedMemoryOrderedByABarrierIsNoRace) {
+  const std::vector<float> out = read_partners_cells(Between::barrier);
+  ASSERT_EQ(cudaGetLastError(), cudaSuccess);
+  for (unsigned i = 0; i < 128; ++i) EXPECT_EQ(out[i], static_cast<float>(100 * (i / 64) + (i % 64 ^ 1))) << i;
+}
+
+TEST(CudaOnHostDeathTest, SharedMemoryWithoutABarrierIsARace) {
+  if (!kRaceCheck) GTEST_SKIP() << "a race is reported only in a ThreadSanitizer build (CI's)";
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  for (const Between between : {Between::nothing, Between::shuffle}) {
+    SCOPED_TRACE(between == Between::nothing ? "nothing between" : "a warp shuffle between");
+    // ThreadSanitizer's exit status after a report is 66.
+    EXPECT_EXIT(
+        {
+          read_partners_cells(between);
+          std::exit(0);
+        },
+        ::testing::ExitedWithCode(66), "ThreadSanitizer: data race(.|\n)*block \\(0, 0, 0\\) thread");
+  }
 }
 
 TEST_F(CudaOnHost, ArticleRunFollowsTheCpu) { check_article_run(*emulated_cuda(), 250); }
@@ -182,7 +239,13 @@ INSTANTIATE_TEST_SUITE_P(SamplesHiddenEpochsFused, CudaOnHostRuns,
                                            std::make_tuple(std::size_t{65543}, std::size_t{4}, std::size_t{3}, false),
                                            std::make_tuple(std::size_t{300}, std::size_t{1024}, std::size_t{2}, true),
                                            std::make_tuple(std::size_t{16384 + 100}, std::size_t{1024}, std::size_t{2},
-                                                           true)));
+                                                           true)),
+                         [](const auto& info) {  // std::get: a binding's commas would split the macro's arguments
+                           return "N" + std::to_string(std::get<0>(info.param)) + "_hidden" +
+                                  std::to_string(std::get<1>(info.param)) + "_epochs" +
+                                  std::to_string(std::get<2>(info.param)) +
+                                  (std::get<3>(info.param) ? "" : "_gemms_only");
+                         });
 
 // A narrow network trains without a GEMM; the others run five per chunk.
 TEST_F(CudaOnHost, NarrowNetworksTrainWithoutGemms) {

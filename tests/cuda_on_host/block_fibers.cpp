@@ -5,6 +5,14 @@
 // synchronises needs no fibers: once the first block of a launch has run
 // without a barrier or shuffle, the others run one thread after another on
 // the caller's stack, which is what keeps large grids cheap.
+//
+// Under ThreadSanitizer this is a host-side racecheck: every thread of a
+// block runs in a fiber of its own, also in blocks that never synchronise,
+// and switching fibers orders nothing, so ThreadSanitizer reports two
+// threads of a block that touch one location, one of them writing, unless a
+// __syncthreads lies between them (a warp shuffle orders no memory, as on a
+// GPU). Blocks, like launches, are ordered one after another: their
+// __shared__ arrays are one static each.
 #include <ucontext.h>
 
 #include <cstdarg>
@@ -26,6 +34,13 @@
 #ifdef CUDA_ON_HOST_ASAN
 #include <sanitizer/common_interface_defs.h>
 #endif
+// In a ThreadSanitizer build CMake defines CUDA_ON_HOST_RACECHECK and leaves
+// this file uninstrumented: the scheduler and the fibers share its
+// bookkeeping, which they order by switching, not in ways ThreadSanitizer
+// sees.
+#ifdef CUDA_ON_HOST_RACECHECK
+#include <sanitizer/tsan_interface.h>
+#endif
 
 namespace cuda_on_host {
 namespace {
@@ -46,6 +61,38 @@ void finish_switch(void* fake_stack, const void** bottom, std::size_t* size) {
 #endif
 }
 
+// ThreadSanitizer's view of the fibers (see the top of this file). The
+// tokens are addresses whose release and acquire order the fibers: the
+// scheduler hands each block what came before it through block_start, takes
+// what the block did back through block_end, and the threads of a block meet
+// at barrier[g % 2] at their g-th __syncthreads (two, so that a thread
+// already past barrier g releases into the other).
+struct RaceTokens {
+  char block_start, block_end, barrier[2];
+} thread_local race_tokens;
+#ifdef CUDA_ON_HOST_RACECHECK
+constexpr bool kRaceCheck = true;
+void* new_race_fiber() { return __tsan_create_fiber(0); }
+void delete_race_fiber(void* fiber) {
+  if (fiber != nullptr) __tsan_destroy_fiber(fiber);
+}
+void* current_race_fiber() { return __tsan_get_current_fiber(); }
+void name_race_fiber(void* fiber, const char* name) { __tsan_set_fiber_name(fiber, name); }
+// Called just before swapcontext, as ThreadSanitizer asks.
+void switch_race_fiber(void* to) { __tsan_switch_to_fiber(to, __tsan_switch_to_fiber_no_sync); }
+void release(char& token) { __tsan_release(&token); }
+void acquire(char& token) { __tsan_acquire(&token); }
+#else
+constexpr bool kRaceCheck = false;
+void* new_race_fiber() { return nullptr; }
+void delete_race_fiber(void*) {}
+void* current_race_fiber() { return nullptr; }
+void name_race_fiber(void*, const char*) {}
+void switch_race_fiber(void*) {}
+void release(char&) {}
+void acquire(char&) {}
+#endif
+
 constexpr std::size_t kFiberStackBytes = std::size_t{256} << 10;
 
 struct Fiber {
@@ -54,6 +101,9 @@ struct Fiber {
   std::unique_ptr<char[]> stack{new char[kFiberStackBytes]};  // left uninitialised
   State state = State::ready;
   void* fake_stack = nullptr;
+  // ThreadSanitizer's fiber (null without it), and the barriers passed in this block.
+  std::unique_ptr<void, void (*)(void*)> race_fiber{new_race_fiber(), delete_race_fiber};
+  unsigned barriers_passed = 0;
   // At a shuffle: its mask, lane mask and value; then the partner's value.
   unsigned shuffle_mask = 0;
   int lane_mask = 0;
@@ -67,6 +117,7 @@ struct BlockRunner {
   std::size_t scheduler_stack_bytes = 0;
   const std::function<void()>* kernel = nullptr;
   unsigned current = 0;
+  void* scheduler_race_fiber = nullptr;
   bool in_fibers = false;
   bool synchronised = false;
 };
@@ -82,10 +133,13 @@ dim3 thread_index(unsigned t, dim3 block) { return dim3(t % block.x, t / block.x
 void fiber_main() {
   BlockRunner& r = runner;
   finish_switch(nullptr, &r.scheduler_stack, &r.scheduler_stack_bytes);
+  acquire(race_tokens.block_start);
   (*r.kernel)();
+  release(race_tokens.block_end);
   Fiber& self = r.fibers[r.current];
   self.state = Fiber::State::done;
   start_switch(nullptr, r.scheduler_stack, r.scheduler_stack_bytes);  // this fiber is finished
+  switch_race_fiber(r.scheduler_race_fiber);
   swapcontext(&self.context, &r.scheduler);
   fatal("a finished fiber was resumed");
 }
@@ -147,9 +201,19 @@ bool run_block_in_fibers(unsigned threads) {
     f.context.uc_link = nullptr;
     makecontext(&f.context, fiber_main, 0);
     f.state = Fiber::State::ready;
+    f.barriers_passed = 0;
+    if (kRaceCheck) {
+      const dim3 t3 = thread_index(t, blockDim);
+      char name[96];
+      std::snprintf(name, sizeof name, "block (%u, %u, %u) thread (%u, %u, %u)", blockIdx.x, blockIdx.y, blockIdx.z,
+                    t3.x, t3.y, t3.z);
+      name_race_fiber(f.race_fiber.get(), name);
+    }
   }
   r.in_fibers = true;
   r.synchronised = false;
+  r.scheduler_race_fiber = current_race_fiber();
+  release(race_tokens.block_start);
   for (;;) {
     for (unsigned i = 0; i < threads; ++i) {
       const unsigned t = scheduled(i, threads);
@@ -159,6 +223,7 @@ bool run_block_in_fibers(unsigned threads) {
       threadIdx = thread_index(t, blockDim);
       void* fake_stack = nullptr;
       start_switch(&fake_stack, f.stack.get(), kFiberStackBytes);
+      switch_race_fiber(f.race_fiber.get());
       swapcontext(&r.scheduler, &f.context);
       finish_switch(fake_stack, nullptr, nullptr);
     }
@@ -181,6 +246,7 @@ bool run_block_in_fibers(unsigned threads) {
     for (unsigned t = 0; t < threads; ++t) r.fibers[t].state = Fiber::State::ready;
   }
   r.in_fibers = false;
+  acquire(race_tokens.block_end);
   return r.synchronised;
 }
 
@@ -203,7 +269,7 @@ void run_grid(dim3 grid, dim3 block, const std::function<void()>& kernel) {
   for (unsigned i = 0; i < blocks; ++i) {
     const unsigned b = scheduled(i, blocks);
     blockIdx = dim3(b % grid.x, b / grid.x % grid.y, b / (grid.x * grid.y));
-    if (needs_fibers) {
+    if (needs_fibers || kRaceCheck) {
       needs_fibers = run_block_in_fibers(threads);
     } else {
       run_block_in_order(threads);
@@ -247,9 +313,16 @@ void wait_in_scheduler(Fiber& self, Fiber::State state) {
   BlockRunner& r = runner;
   r.synchronised = true;
   self.state = state;
+  char* barrier = &race_tokens.barrier[self.barriers_passed % 2];
+  if (state == Fiber::State::at_barrier) release(*barrier);
   start_switch(&self.fake_stack, r.scheduler_stack, r.scheduler_stack_bytes);
+  switch_race_fiber(r.scheduler_race_fiber);
   swapcontext(&self.context, &r.scheduler);
   finish_switch(self.fake_stack, &r.scheduler_stack, &r.scheduler_stack_bytes);
+  if (state == Fiber::State::at_barrier) {
+    acquire(*barrier);
+    ++self.barriers_passed;
+  }
 }
 
 }  // namespace
