@@ -2,10 +2,10 @@
 // of the CUDA runtime and cuBLAS (cuda_on_host/), checked against the CPU
 // reference. This runs the kernels, their launch shapes, the chunking, the
 // graph capture and every error path in CI, where there is no GPU; in
-// CI's ThreadSanitizer build it is also a racecheck of the threads of a
-// block. The emulation runs one block at a time, so it cannot show blocks
-// racing as they run at once, nor how fast the GPU is or how cuBLAS rounds:
-// the tests on a GPU (test_cuda_parity.cpp) stay the proof of the backend.
+// CI's ThreadSanitizer build it is also a racecheck of the threads and
+// blocks. It cannot show the GPU's memory ordering, how fast the GPU is or
+// how cuBLAS rounds: the tests on a GPU (test_cuda_parity.cpp) stay the
+// proof of the backend.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -139,8 +139,24 @@ TEST(CudaOnHostDeathTest, SharedMemoryWithoutABarrierIsARace) {
           read_partners_cells(between);
           std::exit(0);
         },
-        ::testing::ExitedWithCode(66), "ThreadSanitizer: data race(.|\n)*block \\(0, 0, 0\\) thread");
+        ::testing::ExitedWithCode(66), "ThreadSanitizer: data race(.|\n)*block \\([01], 0, 0\\) thread");
   }
+}
+
+// Blocks run in no order on a GPU: two that write one location race, and
+// the racecheck says so.
+TEST(CudaOnHostDeathTest, BlocksWritingOneLocationRace) {
+  if (!kRaceCheck) GTEST_SKIP() << "a race is reported only in a ThreadSanitizer build (CI's)";
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        float total = 0;
+        cuda_on_host::launch(dim3(2), dim3(32), 0, nullptr, [&total] {
+          if (threadIdx.x == 0) total = static_cast<float>(blockIdx.x);
+        });
+        std::exit(0);
+      },
+      ::testing::ExitedWithCode(66), "ThreadSanitizer: data race(.|\n)*block \\([01], 0, 0\\) thread \\(0, 0, 0\\)");
 }
 
 TEST_F(CudaOnHost, ArticleRunFollowsTheCpu) { check_article_run(*emulated_cuda(), 250); }

@@ -11,15 +11,19 @@
 // and switching fibers orders nothing, so ThreadSanitizer reports two
 // threads of a block that touch one location, one of them writing, unless a
 // __syncthreads lies between them (a warp shuffle orders no memory, as on a
-// GPU). Blocks, like launches, are ordered one after another: their
-// __shared__ arrays are one static each.
+// GPU). Neighbouring blocks run on threads of their own (BlockWorkers), so
+// it reports two blocks that race in device memory too. Launches are
+// ordered one after another, as on one stream.
 #include <ucontext.h>
 
 #include <cstdarg>
 #include <cstdint>
 #include <cstdio>
+#include <condition_variable>
 #include <cstdlib>
 #include <memory>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 #include "emulator_state.hpp"
@@ -62,9 +66,10 @@ void finish_switch(void* fake_stack, const void** bottom, std::size_t* size) {
 }
 
 // ThreadSanitizer's view of the fibers (see the top of this file). The
-// tokens are addresses whose release and acquire order the fibers: the
-// scheduler hands each block what came before it through block_start, takes
-// what the block did back through block_end, and the threads of a block meet
+// tokens are addresses whose release and acquire order the fibers: a host
+// thread's scheduler hands each block it runs what came before it on that
+// thread through block_start, takes what the block did back through
+// block_end, and the threads of a block meet
 // at barrier[g % 2] at their g-th __syncthreads (two, so that a thread
 // already past barrier g releases into the other).
 struct RaceTokens {
@@ -259,14 +264,18 @@ void run_block_in_order(unsigned threads) {
 
 }  // namespace
 
-void run_grid(dim3 grid, dim3 block, const std::function<void()>& kernel) {
+namespace {
+
+// Runs blocks first, first + step, ... of the grid (in the schedule's
+// order) on the calling thread.
+void run_blocks(dim3 grid, dim3 block, const std::function<void()>& kernel, unsigned first, unsigned step) {
   runner.kernel = &kernel;
   gridDim = grid;
   blockDim = block;
   const unsigned threads = block.x * block.y * block.z;
   bool needs_fibers = true;
   const unsigned blocks = grid.x * grid.y * grid.z;
-  for (unsigned i = 0; i < blocks; ++i) {
+  for (unsigned i = first; i < blocks; i += step) {
     const unsigned b = scheduled(i, blocks);
     blockIdx = dim3(b % grid.x, b / grid.x % grid.y, b / (grid.x * grid.y));
     if (needs_fibers || kRaceCheck) {
@@ -276,6 +285,85 @@ void run_grid(dim3 grid, dim3 block, const std::function<void()>& kernel) {
     }
   }
   runner.kernel = nullptr;
+}
+
+// Under the racecheck, the blocks of a launch run on kWorkers threads, block
+// b on worker b % kWorkers, so that ThreadSanitizer sees neighbouring blocks
+// unordered, as they are on a GPU, and two blocks that touch one location
+// of device memory, one of them writing, are reported. Each worker has its
+// own __shared__ arrays (thread_local statics) and its own fibers, and runs
+// its blocks one after another. The workers all take the launch before any
+// runs a block: otherwise one that took it late would be ordered after
+// another's blocks through the lock, and blind to them.
+class BlockWorkers {
+ public:
+  static constexpr unsigned kWorkers = 4;
+
+  BlockWorkers() {
+    for (unsigned w = 0; w < kWorkers; ++w) threads_.emplace_back([this, w] { serve(w); });
+  }
+  ~BlockWorkers() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    changed_.notify_all();
+    for (std::thread& t : threads_) t.join();
+  }
+
+  void run(dim3 grid, dim3 block, const std::function<void()>& kernel) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    job_ = Job{grid, block, &kernel};
+    ++launch_;
+    taken_ = finished_ = 0;
+    changed_.notify_all();
+    changed_.wait(lock, [&] { return finished_ == kWorkers; });
+  }
+
+ private:
+  struct Job {
+    dim3 grid, block;
+    const std::function<void()>* kernel = nullptr;
+  };
+
+  void serve(unsigned w) {
+    unsigned long long seen = 0;
+    for (;;) {
+      Job job;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        changed_.wait(lock, [&] { return stopping_ || launch_ != seen; });
+        if (stopping_) return;
+        seen = launch_;
+        job = job_;
+        ++taken_;
+        changed_.notify_all();
+        changed_.wait(lock, [&] { return taken_ == kWorkers; });
+      }
+      run_blocks(job.grid, job.block, *job.kernel, w, kWorkers);
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (++finished_ == kWorkers) changed_.notify_all();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  Job job_;
+  unsigned long long launch_ = 0;
+  unsigned taken_ = 0, finished_ = 0;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;  // last: started once the rest is ready
+};
+
+}  // namespace
+
+void run_grid(dim3 grid, dim3 block, const std::function<void()>& kernel) {
+  if (kRaceCheck) {
+    static BlockWorkers workers;
+    workers.run(grid, block, kernel);
+  } else {
+    run_blocks(grid, block, kernel, 0, 1);
+  }
 }
 
 void run_in_reverse_order(bool reverse) { reverse_order = reverse; }

@@ -19,14 +19,15 @@
 #include <tuple>
 #include <type_traits>
 
-// Kernel-side qualifiers. A __shared__ array is a static: blocks run one at
-// a time, and the fibers of the running block share it, as on a GPU.
+// Kernel-side qualifiers. A __shared__ array is a static of the host thread
+// that runs the block: blocks on one thread run one at a time, and the
+// fibers of the running block share it, as on a GPU.
 #define __global__
 #define __device__
 #define __host__
 #define __forceinline__ inline
 #define __launch_bounds__(...)
-#define __shared__ static
+#define __shared__ static thread_local
 
 struct dim3 {
   unsigned x = 1, y = 1, z = 1;
