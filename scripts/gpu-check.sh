@@ -68,7 +68,7 @@ start=$(date +%s)
 # A hung test must not eat the device time: each gets four minutes.
 ctest --test-dir "$build" --output-on-failure -j8 --timeout 240 >"$out/tests.log" 2>&1 || status=1
 note "- tests: $(grep -E 'tests passed|tests failed' "$out/tests.log" | tail -1) in $(( $(date +%s) - start )) s"
-# The GPU's tests, not the emulation's (CudaOnHost*: its racecheck test runs
+# The GPU's tests, not the emulation's (CudaOnHost*: its racecheck tests run
 # only in a ThreadSanitizer build).
 skipped=$(grep -E 'Cuda.*\(Skipped\)|Cuda.*Not Run' "$out/tests.log" | grep -vc 'CudaOnHost')
 if [ "$skipped" -ne 0 ]; then

@@ -18,8 +18,8 @@
 
 #include <cstdarg>
 #include <cstdint>
-#include <cstdio>
 #include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
@@ -39,7 +39,7 @@
 #include <sanitizer/common_interface_defs.h>
 #endif
 // In a ThreadSanitizer build CMake defines CUDA_ON_HOST_RACECHECK and leaves
-// this file uninstrumented: the scheduler and the fibers share its
+// this file (alone) uninstrumented: the scheduler and the fibers share its
 // bookkeeping, which they order by switching, not in ways ThreadSanitizer
 // sees.
 #ifdef CUDA_ON_HOST_RACECHECK
@@ -69,9 +69,9 @@ void finish_switch(void* fake_stack, const void** bottom, std::size_t* size) {
 // tokens are addresses whose release and acquire order the fibers: a host
 // thread's scheduler hands each block it runs what came before it on that
 // thread through block_start, takes what the block did back through
-// block_end, and the threads of a block meet
-// at barrier[g % 2] at their g-th __syncthreads (two, so that a thread
-// already past barrier g releases into the other).
+// block_end, and the threads of a block meet at barrier[g % 2] at the
+// block's g-th __syncthreads (two, so that a thread already past barrier g
+// releases into the other).
 struct RaceTokens {
   char block_start, block_end, barrier[2];
 } thread_local race_tokens;
@@ -106,9 +106,8 @@ struct Fiber {
   std::unique_ptr<char[]> stack{new char[kFiberStackBytes]};  // left uninitialised
   State state = State::ready;
   void* fake_stack = nullptr;
-  // ThreadSanitizer's fiber (null without it), and the barriers passed in this block.
+  // ThreadSanitizer's fiber (null without it).
   std::unique_ptr<void, void (*)(void*)> race_fiber{new_race_fiber(), delete_race_fiber};
-  unsigned barriers_passed = 0;
   // At a shuffle: its mask, lane mask and value; then the partner's value.
   unsigned shuffle_mask = 0;
   int lane_mask = 0;
@@ -122,6 +121,7 @@ struct BlockRunner {
   std::size_t scheduler_stack_bytes = 0;
   const std::function<void()>* kernel = nullptr;
   unsigned current = 0;
+  unsigned barriers_completed = 0;  // in the running block
   void* scheduler_race_fiber = nullptr;
   bool in_fibers = false;
   bool synchronised = false;
@@ -206,7 +206,6 @@ bool run_block_in_fibers(unsigned threads) {
     f.context.uc_link = nullptr;
     makecontext(&f.context, fiber_main, 0);
     f.state = Fiber::State::ready;
-    f.barriers_passed = 0;
     if (kRaceCheck) {
       const dim3 t3 = thread_index(t, blockDim);
       char name[96];
@@ -217,6 +216,7 @@ bool run_block_in_fibers(unsigned threads) {
   }
   r.in_fibers = true;
   r.synchronised = false;
+  r.barriers_completed = 0;
   r.scheduler_race_fiber = current_race_fiber();
   release(race_tokens.block_start);
   for (;;) {
@@ -249,6 +249,7 @@ bool run_block_in_fibers(unsigned threads) {
             blockIdx.z, waiting, done);
     }
     for (unsigned t = 0; t < threads; ++t) r.fibers[t].state = Fiber::State::ready;
+    ++r.barriers_completed;
   }
   r.in_fibers = false;
   acquire(race_tokens.block_end);
@@ -261,10 +262,6 @@ void run_block_in_order(unsigned threads) {
     (*runner.kernel)();
   }
 }
-
-}  // namespace
-
-namespace {
 
 // Runs blocks first, first + step, ... of the grid (in the schedule's
 // order) on the calling thread.
@@ -401,16 +398,13 @@ void wait_in_scheduler(Fiber& self, Fiber::State state) {
   BlockRunner& r = runner;
   r.synchronised = true;
   self.state = state;
-  char* barrier = &race_tokens.barrier[self.barriers_passed % 2];
-  if (state == Fiber::State::at_barrier) release(*barrier);
+  char& barrier = race_tokens.barrier[r.barriers_completed % 2];
+  if (state == Fiber::State::at_barrier) release(barrier);
   start_switch(&self.fake_stack, r.scheduler_stack, r.scheduler_stack_bytes);
   switch_race_fiber(r.scheduler_race_fiber);
   swapcontext(&self.context, &r.scheduler);
   finish_switch(self.fake_stack, &r.scheduler_stack, &r.scheduler_stack_bytes);
-  if (state == Fiber::State::at_barrier) {
-    acquire(*barrier);
-    ++self.barriers_passed;
-  }
+  if (state == Fiber::State::at_barrier) acquire(barrier);
 }
 
 }  // namespace
