@@ -138,19 +138,35 @@ TEST(CudaOnHostDeathTest, SharedMemoryWithoutABarrierIsARace) {
 }
 
 // Blocks run in no order on a GPU: two that write one location race, and
-// the racecheck says so.
+// the racecheck says so. It deals the blocks to its host threads afresh at
+// each launch (block_fibers.cpp), so a single pair is reported within a few
+// launches, and a mistake that makes many pairs collide at once.
 TEST(CudaOnHostDeathTest, BlocksWritingOneLocationRace) {
   if (!kRaceCheck) GTEST_SKIP() << "a race is reported only in a ThreadSanitizer build (CI's)";
   GTEST_FLAG_SET(death_test_style, "threadsafe");
-  EXPECT_EXIT(
-      {
-        float total = 0;
-        cuda_on_host::launch(dim3(2), dim3(32), 0, nullptr, [&total] {
-          if (threadIdx.x == 0) total = static_cast<float>(blockIdx.x);
-        });
-        std::exit(0);
-      },
-      ::testing::ExitedWithCode(66), "ThreadSanitizer: data race(.|\n)*block \\([01], 0, 0\\) thread \\(0, 0, 0\\)");
+  struct Collision {
+    unsigned blocks, locations;  // block b writes location b % locations, if b < writers
+    unsigned writers, launches;
+  };
+  for (const Collision& c : {Collision{2, 1, 2, 5}, Collision{8, 4, 5, 5}, Collision{1024, 256, 257, 5},
+                             Collision{1024, 256, 1024, 1}}) {
+    SCOPED_TRACE(std::to_string(c.writers) + " of " + std::to_string(c.blocks) + " blocks writing " +
+                 std::to_string(c.locations) + " locations, " + std::to_string(c.launches) + " launches");
+    EXPECT_EXIT(
+        {
+          std::vector<float> locations(c.locations);
+          for (unsigned launch = 0; launch < c.launches; ++launch) {
+            cuda_on_host::launch(dim3(c.blocks), dim3(32), 0, nullptr, [&locations, c] {
+              if (threadIdx.x == 0 && blockIdx.x < c.writers) {
+                locations[blockIdx.x % c.locations] = static_cast<float>(blockIdx.x);
+              }
+            });
+          }
+          std::exit(0);
+        },
+        ::testing::ExitedWithCode(66),
+        "ThreadSanitizer: data race(.|\n)*block \\([0-9]+, 0, 0\\) thread \\(0, 0, 0\\)");
+  }
 }
 
 TEST_F(CudaOnHost, ArticleRunFollowsTheCpu) { check_article_run(*emulated_cuda(), 250); }

@@ -11,18 +11,17 @@
 // and switching fibers orders nothing, so ThreadSanitizer reports two
 // threads of a block that touch one location, one of them writing, unless a
 // __syncthreads lies between them (a warp shuffle orders no memory, as on a
-// GPU). Neighbouring blocks run on threads of their own (BlockWorkers), so
-// it reports two blocks that race in device memory too. Launches are
-// ordered one after another, as on one stream.
+// GPU). Blocks run on four threads of their own (BlockWorkers), dealt out
+// afresh at each launch, so it reports two blocks that race in device
+// memory too. Launches are ordered one after another, as on one stream.
 #include <ucontext.h>
 
+#include <atomic>
 #include <cstdarg>
 #include <cstdint>
-#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
-#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -263,17 +262,33 @@ void run_block_in_order(unsigned threads) {
   }
 }
 
-// Runs blocks first, first + step, ... of the grid (in the schedule's
-// order) on the calling thread.
-void run_blocks(dim3 grid, dim3 block, const std::function<void()>& kernel, unsigned first, unsigned step) {
+// Whether block b is the calling thread's, `worker` of `workers`. One
+// worker takes every block; more take them by a hash of the launch's number
+// and the block's (splitmix64's finaliser), a fresh deal at each launch.
+struct BlockDeal {
+  unsigned worker = 0, workers = 1;
+  std::uint64_t launch = 0;
+  bool mine(unsigned b) const {
+    if (workers == 1) return true;
+    std::uint64_t h = launch << 32 | b;
+    h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9u;
+    h = (h ^ (h >> 27)) * 0x94d049bb133111ebu;
+    return (h ^ (h >> 31)) % workers == worker;
+  }
+};
+
+// Runs the grid's blocks that `deal` gives the calling thread, in the
+// schedule's order.
+void run_blocks(dim3 grid, dim3 block, const std::function<void()>& kernel, BlockDeal deal) {
   runner.kernel = &kernel;
   gridDim = grid;
   blockDim = block;
   const unsigned threads = block.x * block.y * block.z;
   bool needs_fibers = true;
   const unsigned blocks = grid.x * grid.y * grid.z;
-  for (unsigned i = first; i < blocks; i += step) {
+  for (unsigned i = 0; i < blocks; ++i) {
     const unsigned b = scheduled(i, blocks);
+    if (!deal.mine(b)) continue;
     blockIdx = dim3(b % grid.x, b / grid.x % grid.y, b / (grid.x * grid.y));
     if (needs_fibers || kRaceCheck) {
       needs_fibers = run_block_in_fibers(threads);
@@ -284,14 +299,27 @@ void run_blocks(dim3 grid, dim3 block, const std::function<void()>& kernel, unsi
   runner.kernel = nullptr;
 }
 
-// Under the racecheck, the blocks of a launch run on kWorkers threads, block
-// b on worker b % kWorkers, so that ThreadSanitizer sees neighbouring blocks
-// unordered, as they are on a GPU, and two blocks that touch one location
-// of device memory, one of them writing, are reported. Each worker has its
-// own __shared__ arrays (thread_local statics) and its own fibers, and runs
-// its blocks one after another. The workers all take the launch before any
-// runs a block: otherwise one that took it late would be ordered after
-// another's blocks through the lock, and blind to them.
+// Under the racecheck, the blocks of a launch run on kWorkers = 4 threads,
+// so that ThreadSanitizer sees blocks on different workers unordered, as
+// they are on a GPU, and reports two that touch one location of device
+// memory, one of them writing. Each worker has its own __shared__ arrays
+// (thread_local statics) and its own fibers, and runs its blocks one after
+// another, so blocks on one worker are ordered and a race between them goes
+// unseen. The blocks are therefore dealt out afresh at every launch
+// (BlockDeal): two given blocks share a worker in a launch with chance 1/4,
+// so a race between just those two escapes L launches with chance 4^-L,
+// and a mistake that makes many pairs of blocks collide (an index taken
+// modulo too small a count) is all but sure to be reported at its first
+// launch.
+//
+// The workers and the launching thread meet through atomics in this
+// uninstrumented file, which ThreadSanitizer does not see, and order only
+// what a stream orders, through two tokens: the launch's start (the
+// launching thread releases it, each worker acquires it before its blocks)
+// and its end (each worker releases it after its blocks, the launching
+// thread acquires it once all are done). A mutex would order more: a
+// worker that took it after another had finished its blocks would be
+// ordered after those blocks, and blind to races with them.
 class BlockWorkers {
  public:
   static constexpr unsigned kWorkers = 4;
@@ -300,21 +328,20 @@ class BlockWorkers {
     for (unsigned w = 0; w < kWorkers; ++w) threads_.emplace_back([this, w] { serve(w); });
   }
   ~BlockWorkers() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      stopping_ = true;
-    }
-    changed_.notify_all();
+    stopping_.store(true);
+    launches_.fetch_add(1);
+    launches_.notify_all();
     for (std::thread& t : threads_) t.join();
   }
 
   void run(dim3 grid, dim3 block, const std::function<void()>& kernel) {
-    std::unique_lock<std::mutex> lock(mutex_);
     job_ = Job{grid, block, &kernel};
-    ++launch_;
-    taken_ = finished_ = 0;
-    changed_.notify_all();
-    changed_.wait(lock, [&] { return finished_ == kWorkers; });
+    finished_.store(0);
+    release(launch_start_);
+    launches_.fetch_add(1);
+    launches_.notify_all();
+    for (unsigned finished; (finished = finished_.load()) != kWorkers;) finished_.wait(finished);
+    acquire(launch_end_);
   }
 
  private:
@@ -324,31 +351,20 @@ class BlockWorkers {
   };
 
   void serve(unsigned w) {
-    unsigned long long seen = 0;
-    for (;;) {
-      Job job;
-      {
-        std::unique_lock<std::mutex> lock(mutex_);
-        changed_.wait(lock, [&] { return stopping_ || launch_ != seen; });
-        if (stopping_) return;
-        seen = launch_;
-        job = job_;
-        ++taken_;
-        changed_.notify_all();
-        changed_.wait(lock, [&] { return taken_ == kWorkers; });
-      }
-      run_blocks(job.grid, job.block, *job.kernel, w, kWorkers);
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (++finished_ == kWorkers) changed_.notify_all();
+    for (unsigned seen = 0;; ++seen) {
+      launches_.wait(seen);
+      if (stopping_.load()) return;
+      acquire(launch_start_);
+      run_blocks(job_.grid, job_.block, *job_.kernel, BlockDeal{w, kWorkers, seen});
+      release(launch_end_);
+      if (finished_.fetch_add(1) + 1 == kWorkers) finished_.notify_one();
     }
   }
 
-  std::mutex mutex_;
-  std::condition_variable changed_;
   Job job_;
-  unsigned long long launch_ = 0;
-  unsigned taken_ = 0, finished_ = 0;
-  bool stopping_ = false;
+  char launch_start_ = 0, launch_end_ = 0;  // ThreadSanitizer's tokens
+  std::atomic<unsigned> launches_{0}, finished_{0};
+  std::atomic<bool> stopping_{false};
   std::vector<std::thread> threads_;  // last: started once the rest is ready
 };
 
@@ -359,7 +375,7 @@ void run_grid(dim3 grid, dim3 block, const std::function<void()>& kernel) {
     static BlockWorkers workers;
     workers.run(grid, block, kernel);
   } else {
-    run_blocks(grid, block, kernel, 0, 1);
+    run_blocks(grid, block, kernel, BlockDeal{});
   }
 }
 
