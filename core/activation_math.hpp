@@ -21,6 +21,13 @@ BACKPROP_HOST_DEVICE double exponential(double x) { return exp(x); }
 BACKPROP_HOST_DEVICE float log_one_plus(float x) { return log1pf(x); }
 BACKPROP_HOST_DEVICE double log_one_plus(double x) { return log1p(x); }
 
+// a b + c with one rounding, as the CPU's kernels fuse their sums of
+// products. The CUDA sources are built with --fmad=false, so these are the
+// only multiply-adds the GPU fuses, and it computes the bits this function
+// computes on the host (see CMakeLists.txt).
+BACKPROP_HOST_DEVICE float multiply_add(float a, float b, float c) { return fmaf(a, b, c); }
+BACKPROP_HOST_DEVICE double multiply_add(double a, double b, double c) { return fma(a, b, c); }
+
 // σ(z) = 1 / (1 + e^-z), the article's form. For z -> -inf, e^-z overflows
 // to +inf and σ rounds to 0; no NaN is produced for any finite z.
 template <class T>

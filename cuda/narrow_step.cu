@@ -94,9 +94,9 @@ struct NarrowNetwork {
     for (int j = 0; j < kUnits; ++j) {
       T y = b1[j];
 #pragma unroll
-      for (int i = 0; i < kIn; ++i) y += x[i] * W1[i][j];
+      for (int i = 0; i < kIn; ++i) y = math::multiply_add(x[i], W1[i][j], y);
       a[j] = math::sigmoid_of_base2(y);
-      y2 += a[j] * W2[j];
+      y2 = math::multiply_add(a[j], W2[j], y2);
     }
     return y2;
   }
@@ -194,11 +194,15 @@ __device__ void add_thread_samples(const NarrowStep<T>& s, const NarrowNetwork<T
     sum[Sums::kDb2] += dz2;
 #pragma unroll
     for (int j = 0; j < kUnits; ++j) {
-      sum[Sums::kDW2 + j] += a[j] * dz2;
+      T& dW2 = sum[Sums::kDW2 + j];
+      dW2 = math::multiply_add(a[j], dz2, dW2);
       const T dz1_over_w2 = dz2 * math::sigmoid_derivative(a[j]);
       sum[Sums::kDb1 + j] += dz1_over_w2;
 #pragma unroll
-      for (int i = 0; i < kIn; ++i) sum[Sums::kDW1 + i * kUnits + j] += x[i] * dz1_over_w2;
+      for (int i = 0; i < kIn; ++i) {
+        T& dW1 = sum[Sums::kDW1 + i * kUnits + j];
+        dW1 = math::multiply_add(x[i], dz1_over_w2, dW1);
+      }
     }
   };
   std::size_t n = g;

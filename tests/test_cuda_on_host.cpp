@@ -169,9 +169,14 @@ TEST(CudaOnHostDeathTest, BlocksWritingOneLocationRace) {
   }
 }
 
-TEST_F(CudaOnHost, ArticleRunFollowsTheCpu) { check_article_run(*emulated_cuda(), 250); }
+// The article's whole run, through its escape from the plateau near epoch
+// 8450, where rounding differences grow most. The emulation rounds every
+// operation as the GPU does (CMakeLists.txt: --fmad=false) except the
+// hardware's exp2, so this is the GPU's parity test less that one
+// difference (scripts/approx_math_margin.py models it).
+TEST_F(CudaOnHost, ArticleRunFollowsTheCpu) { check_article_run(*emulated_cuda(), 10000); }
 
-TEST_F(CudaOnHost, Float64FollowsTheGoldenArticle) { check_article_float64(*emulated_cuda(), 250); }
+TEST_F(CudaOnHost, Float64FollowsTheGoldenArticle) { check_article_float64(*emulated_cuda(), 10000); }
 
 TEST_F(CudaOnHost, FirstStepGradientsMatchTheCpu) {
   check_first_step_gradients_on_every_path(*emulated_cuda());
