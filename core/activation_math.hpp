@@ -22,9 +22,9 @@ BACKPROP_HOST_DEVICE float log_one_plus(float x) { return log1pf(x); }
 BACKPROP_HOST_DEVICE double log_one_plus(double x) { return log1p(x); }
 
 // a b + c with one rounding, as the CPU's kernels fuse their sums of
-// products. The CUDA sources are built with --fmad=false, so these are the
-// only multiply-adds the GPU fuses, and it computes the bits this function
-// computes on the host (see CMakeLists.txt).
+// products. The CUDA sources are built with --fmad=false (CMakeLists.txt),
+// so the GPU fuses only what the source spells out, this function and the
+// fmaf calls below, and rounds as the host does.
 BACKPROP_HOST_DEVICE float multiply_add(float a, float b, float c) { return fmaf(a, b, c); }
 BACKPROP_HOST_DEVICE double multiply_add(double a, double b, double c) { return fma(a, b, c); }
 

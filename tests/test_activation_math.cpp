@@ -25,6 +25,17 @@ TEST(ActivationMath, SigmoidValuesAndSaturation) {
   EXPECT_FALSE(std::isnan(sigmoid(-std::numeric_limits<float>::max())));
 }
 
+// One rounding, not two: (1 + 2^-k)^2 - (1 + 2^-(k-1)) is 2^-2k exactly,
+// which a product rounded before the add loses (k = 12 in float, 27 in
+// double). The kernels' sums of products depend on it to round as the
+// CPU's do.
+TEST(ActivationMath, MultiplyAddRoundsOnce) {
+  const float a = 1 + std::ldexp(1.0f, -12);
+  EXPECT_EQ(multiply_add(a, a, -(1 + std::ldexp(1.0f, -11))), std::ldexp(1.0f, -24));
+  const double b = 1 + std::ldexp(1.0, -27);
+  EXPECT_EQ(multiply_add(b, b, -(1 + std::ldexp(1.0, -26))), std::ldexp(1.0, -54));
+}
+
 // The distance from a to b in units of b's last place (float).
 double float_ulps(float a, double b) {
   const double ulp = std::ldexp(1.0, std::ilogb(static_cast<float>(b)) - 23);
