@@ -14,6 +14,14 @@
 #define BACKPROP_HOST_DEVICE inline
 #endif
 
+#if defined(CUDA_ON_HOST)
+// The host emulation of the CUDA kernels (tests/cuda_on_host/device_math.cpp)
+// supplies the hardware's exp2.
+namespace cuda_on_host {
+float ex2_approx_ftz(float y);
+}
+#endif
+
 namespace backprop::math {
 
 BACKPROP_HOST_DEVICE float exponential(float x) { return expf(x); }
@@ -42,12 +50,15 @@ constexpr double kMinusLog2e = -1.4426950408889634;
 
 // 2^y. On the GPU, float: the hardware's exp2 (ex2.approx, the core of
 // exp2f and as accurate, 2 ulp) with subnormal results flushed to zero, for
-// callers that add 1 to it, which rounds them away anyway.
+// callers that add 1 to it, which rounds them away anyway. In the host
+// emulation of the kernels: its model of that instruction.
 BACKPROP_HOST_DEVICE float exponential2_flush_to_zero(float y) {
 #if defined(__CUDA_ARCH__)
   float result;
   asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(result) : "f"(y));
   return result;
+#elif defined(CUDA_ON_HOST)
+  return cuda_on_host::ex2_approx_ftz(y);
 #else
   return exp2f(y);
 #endif

@@ -173,8 +173,40 @@ TEST(CudaOnHostDeathTest, BlocksWritingOneLocationRace) {
 // 8450, where rounding differences grow most. The emulation rounds every
 // operation as the GPU does (CMakeLists.txt: --fmad=false) except the
 // hardware's exp2, so this is the GPU's parity test less that one
-// difference (scripts/approx_math_margin.py models it).
+// difference (the next test models it).
 TEST_F(CudaOnHost, ArticleRunFollowsTheCpu) { check_article_run(*emulated_cuda(), 10000); }
+
+// The same with the hardware's exp2 off by CUDA's documented 2 ulp, the
+// one difference from the GPU that the emulation does not compute. Off at
+// random, the whole parity test holds. Off always the same way, which the
+// hardware need not do, the losses still hold to the bound before epoch
+// 8000, but the escape moves: by 2 ulp, the losses near epoch 8450 differ
+// from the CPU's by about 3e-3, past the 2e-3 the GPU's test allows (by 1
+// ulp 1.8e-3, by half an ulp 9e-4, measured here and left untested).
+TEST_F(CudaOnHost, ArticleRunFollowsTheCpuWithTheHardwaresExp2Error) {
+  struct Unmodelled {
+    ~Unmodelled() { cuda_on_host::model_ex2_error(cuda_on_host::Ex2Error::none); }
+  } unmodelled_after;
+  using cuda_on_host::Ex2Error;
+  for (const unsigned seed : {1u, 2u}) {
+    SCOPED_TRACE("at random, seed " + std::to_string(seed));
+    cuda_on_host::model_ex2_error(Ex2Error::random, 2, seed);
+    check_article_run(*emulated_cuda(), 10000);
+  }
+  const auto cpu = make_backend("cpu");
+  TrainOptions options;
+  options.epochs = 8000;
+  const TrainResult want = train(*cpu, Dataset::xor_points(4), init_numpy({2, 4, 1}, 42), options);
+  for (const Ex2Error error : {Ex2Error::low, Ex2Error::high}) {
+    SCOPED_TRACE(error == Ex2Error::low ? "always down" : "always up");
+    cuda_on_host::model_ex2_error(error, 2);
+    const TrainResult got = train(*emulated_cuda(), Dataset::xor_points(4), init_numpy({2, 4, 1}, 42), options);
+    ASSERT_EQ(got.losses.size(), want.losses.size());
+    for (std::size_t e = 0; e < want.losses.size(); ++e) {
+      ASSERT_NEAR(got.losses[e], want.losses[e], kArticleLossAtolBeforePlateauEnd) << "epoch " << e;
+    }
+  }
+}
 
 TEST_F(CudaOnHost, Float64FollowsTheGoldenArticle) { check_article_float64(*emulated_cuda(), 10000); }
 

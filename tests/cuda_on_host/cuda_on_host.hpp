@@ -37,6 +37,14 @@ void set_device_memory(std::size_t bytes);
 // missing barrier, a block reading what another writes) gives other bits.
 void run_in_reverse_order(bool reverse);
 
+// The hardware's exp2 (ex2.approx.ftz.f32) as the emulation computes it:
+// exp2f, subnormal results flushed to zero, and then, if a test asks, the
+// result moved by up to `ulps` units in its last place, each time at random
+// (from `seed`), or always down, or always up. CUDA documents exp2f, whose
+// core it is, as within 2 ulp; how the instruction errs is not documented.
+enum class Ex2Error { none, random, low, high };
+void model_ex2_error(Ex2Error error, double ulps = 2, unsigned seed = 1);
+
 // Counts the calls that report errors (cudaMalloc, cudaMemcpyAsync,
 // cublasSgemm, ...: every call but the destroy and free functions and the
 // queries of names). fail_call(n) makes the n-th call from now fail, once,
