@@ -42,6 +42,8 @@ void run_in_reverse_order(bool reverse);
 // result moved by up to `ulps` units in its last place, each time at random
 // (from `seed`), or always down, or always up. CUDA documents exp2f, whose
 // core it is, as within 2 ulp; how the instruction errs is not documented.
+// The random error draws from one generator: not for the racecheck's
+// threads.
 enum class Ex2Error { none, random, low, high };
 void model_ex2_error(Ex2Error error, double ulps = 2, unsigned seed = 1);
 

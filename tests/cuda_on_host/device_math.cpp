@@ -25,6 +25,7 @@ void model_ex2_error(Ex2Error error, double ulps, unsigned seed) {
   model.random.seed(seed);
 }
 
+// Declared in core/activation_math.hpp, which calls it in the emulation.
 float ex2_approx_ftz(float y) {
   float result = exp2f(y);
   if (result < FLT_MIN) result = 0;  // .ftz: subnormal results flush to +0
