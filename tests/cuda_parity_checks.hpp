@@ -50,22 +50,28 @@ inline void expect_probabilities_near(const Backend& gpu, const Parameters& gpu_
   for (std::size_t s = 0; s < p_cpu.size(); ++s) ASSERT_NEAR(p_gpu[s], p_cpu[s], kProbabilityAtol) << "sample " << s;
 }
 
-// The article's run (seed 42, lr 1, f32) for `epochs` epochs; with all
-// 10000, the predictions must also be the CPU's.
-inline void check_article_run(const Backend& gpu, std::size_t epochs) {
-  const auto cpu = make_backend("cpu");
-  const Dataset data = Dataset::xor_points(4);
-  const Parameters initial = init_numpy({2, 4, 1}, 42);
+// The article's run (seed 42, lr 1, f32) for `epochs` epochs on the CPU
+// (`want`) and on `gpu` (`got`), every loss within the bounds above.
+inline void check_article_losses(const Backend& gpu, std::size_t epochs, TrainResult& want, TrainResult& got) {
   TrainOptions options;
   options.epochs = epochs;
-  const TrainResult want = train(*cpu, data, initial, options);
-  const TrainResult got = train(gpu, data, initial, options);
+  want = train(*make_backend("cpu"), Dataset::xor_points(4), init_numpy({2, 4, 1}, 42), options);
+  got = train(gpu, Dataset::xor_points(4), init_numpy({2, 4, 1}, 42), options);
   ASSERT_EQ(got.losses.size(), want.losses.size());
   for (std::size_t e = 0; e < want.losses.size(); ++e) {
     const double tolerance = e < 8000 ? kArticleLossAtolBeforePlateauEnd : kArticleLossAtol;
     ASSERT_NEAR(got.losses[e], want.losses[e], tolerance) << "epoch " << e;
   }
+}
+
+// That, and the final parameters and predictions near the CPU's; with all
+// 10000 epochs, the predictions must also be the CPU's.
+inline void check_article_run(const Backend& gpu, std::size_t epochs) {
+  TrainResult want, got;
+  ASSERT_NO_FATAL_FAILURE(check_article_losses(gpu, epochs, want, got));
   expect_parameters_near(got.params, want.params, kArticleParamAtol);
+  const auto cpu = make_backend("cpu");
+  const Dataset data = Dataset::xor_points(4);
   const auto p_cpu = cpu->predict(want.params, data, Precision::f32);
   const auto p_gpu = gpu.predict(got.params, data, Precision::f32);
   ASSERT_EQ(p_gpu.size(), p_cpu.size());
