@@ -5,6 +5,7 @@
 #pragma once
 
 #include <math.h>
+#include <string.h>
 
 #include <type_traits>
 
@@ -64,6 +65,63 @@ BACKPROP_HOST_DEVICE float exponential2_flush_to_zero(float y) {
 #endif
 }
 
+// A float from its bits and back, in device or host code.
+BACKPROP_HOST_DEVICE float float_from_bits(unsigned bits) {
+#if defined(__CUDA_ARCH__)
+  return __uint_as_float(bits);
+#else
+  float f;
+  memcpy(&f, &bits, sizeof f);
+  return f;
+#endif
+}
+BACKPROP_HOST_DEVICE unsigned bits_of_float(float f) {
+#if defined(__CUDA_ARCH__)
+  return __float_as_uint(f);
+#else
+  unsigned bits;
+  memcpy(&bits, &f, sizeof bits);
+  return bits;
+#endif
+}
+
+// 2^y by the CPU kernels' polynomial (cpu/vector_math.hpp, exp2_polynomial:
+// the same operations in the same order): 2^n · 2^f with n = round(y) and
+// f = y - n in [-1/2, 1/2], both exact, and 2^f by Cephes' degree-6
+// polynomial, within 1.3 · 2^-24. Each step is a correctly rounded
+// operation, so the host and the GPU give the same bits, which the
+// hardware's exp2 does not promise; it costs some ten instructions where
+// that one takes one. y is clamped to [-126, 127] (NaN passes).
+BACKPROP_HOST_DEVICE float exponential2_polynomial(float y) {
+  y = y < -126.0f ? -126.0f : y;
+  y = y > 127.0f ? 127.0f : y;
+  const float t = y + 12582912.0f;  // 1.5 · 2^23: rounds y to an integer, held in t's low bits
+  const float n = t - 12582912.0f;
+  const float f = y - n;
+  float p = 1.535336188319500e-4f;
+  p = fmaf(p, f, 1.339887440266574e-3f);
+  p = fmaf(p, f, 9.618437357674640e-3f);
+  p = fmaf(p, f, 5.550332471162809e-2f);
+  p = fmaf(p, f, 2.402264791363012e-1f);
+  p = fmaf(p, f, 6.931472028550421e-1f);
+  p = fmaf(p, f, 1.0f);
+  const unsigned biased_exponent = bits_of_float(t) - 0x4B400000u + 127u;  // n + 127, in [1, 254]
+  return p * float_from_bits(biased_exponent << 23);
+}
+
+// How a float kernel computes 2^y: the hardware's instruction, or the
+// polynomial whose bits the host reproduces. Double always calls exp2.
+enum class Exp2 { hardware, polynomial };
+
+template <Exp2 kExp2>
+BACKPROP_HOST_DEVICE float exponential2(float y) {
+  if constexpr (kExp2 == Exp2::polynomial) {
+    return exponential2_polynomial(y);
+  } else {
+    return exponential2_flush_to_zero(y);
+  }
+}
+
 // 1 / d for 1 <= d <= 2^126 or NaN: correctly rounded. On the GPU, float:
 // the hardware's reciprocal and one Newton step, which is what CUDA's
 // correctly rounded reciprocal computes for such d, without its test for
@@ -82,11 +140,15 @@ BACKPROP_HOST_DEVICE double reciprocal_of_normal(double d) { return 1.0 / d; }
 // σ(z) given y = -z log2(e) (see kMinusLog2e): 1 / (1 + 2^y). y is
 // limited to 126 (NaN passes), so 1 + 2^y stays in reciprocal_of_normal's
 // range; σ there is at most 2^-126 either way.
+template <Exp2 kExp2 = Exp2::hardware>
 BACKPROP_HOST_DEVICE float sigmoid_of_base2(float y) {
   y = y > 126.0f ? 126.0f : y;
-  return reciprocal_of_normal(1.0f + exponential2_flush_to_zero(y));
+  return reciprocal_of_normal(1.0f + exponential2<kExp2>(y));
 }
-BACKPROP_HOST_DEVICE double sigmoid_of_base2(double y) { return 1.0 / (1.0 + exp2(y)); }
+template <Exp2 kExp2 = Exp2::hardware>
+BACKPROP_HOST_DEVICE double sigmoid_of_base2(double y) {
+  return 1.0 / (1.0 + exp2(y));
+}
 
 // σ'(z) written with the activation a = σ(z): a (1 - a).
 template <class T>
@@ -152,14 +214,14 @@ constexpr double kMinusLn2 = -0.6931471805599453;
 // p = σ(z) and bce(z, y) given y2 = -z log2(e), for an output layer whose
 // weights are stored times kMinusLog2e: then e = e^-|z| is 2^-|y2|, with no
 // multiply and no rounding of a reduced argument (see
-// exponential2_flush_to_zero), and z itself, one multiply away, enters
-// only the loss. NaN in y2 gives NaN in both.
-template <class T>
+// exponential2), and z itself, one multiply away, enters only the loss.
+// NaN in y2 gives NaN in both.
+template <Exp2 kExp2 = Exp2::hardware, class T>
 BACKPROP_HOST_DEVICE T sigmoid_and_bce_of_base2(T y2, T target, T& p) {
   const T minus_magnitude = y2 < T(0) ? y2 : -y2;  // -|y2|
   T e;
   if constexpr (std::is_same_v<T, float>) {
-    e = exponential2_flush_to_zero(minus_magnitude);
+    e = exponential2<kExp2>(minus_magnitude);
   } else {
     e = exp2(minus_magnitude);
   }

@@ -78,6 +78,22 @@ TEST(VectorMath, Exp2PolynomialIsWithinTwoUlp) {
   }
 }
 
+// The CUDA kernels' copy of this polynomial (math::exponential2_polynomial,
+// which tiny data sets use on the GPU) computes the same bits: the CPU's
+// 2^y is what the GPU's article run gets.
+TEST(VectorMath, CudaKernelsExp2PolynomialIsTheCpus) {
+  const float inf = std::numeric_limits<float>::infinity();
+  std::vector<float> y = {inf, -inf, 0.0f, -0.0f, 126.0f, 126.5f, 127.0f, 127.5f, 200.0f,
+                          -126.0f, -126.5f, -127.0f, -200.0f, 1e-40f, -1e-40f};
+  for (int k = 0; k <= 1 << 20; ++k) y.push_back(static_cast<float>(-130.0 + 260.0 * k / (1 << 20)));
+  for (const float v : y) {
+    ASSERT_EQ(std::bit_cast<std::uint32_t>(math::exponential2_polynomial(v)),
+              std::bit_cast<std::uint32_t>(polynomial::exp2_polynomial(v)))
+        << "2^" << v;
+  }
+  EXPECT_TRUE(std::isnan(math::exponential2_polynomial(std::numeric_limits<float>::quiet_NaN())));
+}
+
 TEST(VectorMath, Log1pPolynomialIsWithinTwoUlp) {
   double worst = 0;
   for (float u = 1e-12f; u <= 1.0f; u = u < 1e-3f ? u * 1.5f : u + 1e-4f) {
