@@ -82,7 +82,7 @@ class NarrowSession final : public CudaSession<T> {
  private:
   NarrowStep<T> step() const {
     return {in_, hidden_, x_.data(), y_.data(), samples_, W1_.data(), b1_.data(), W2_.data(), b2_.data(),
-            T(1) / static_cast<T>(samples_), partials_.data()};
+            T(1) / static_cast<T>(samples_), partials_.data(), narrow_exp2(samples_, hidden_)};
   }
 
   NarrowUpdate<T> update(T rate, double* loss_history, unsigned* epoch) const {

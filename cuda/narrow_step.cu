@@ -65,8 +65,9 @@ __device__ T sum_over_group(T v, unsigned mask) {
 // layer's product comes out as the argument of a base-2 exponential: the
 // hidden layer's x W1 + b1 goes to sigmoid_of_base2, and the output's
 // a W2 + b2 to sigmoid_and_bce_of_base2, which need no multiply to reduce
-// it (the CPU's narrow kernel does this for the hidden layer).
-template <class T, int kIn, int kHidden>
+// it (the CPU's narrow kernel does this for the hidden layer). Both take
+// 2^y as kExp2 says (narrow_exp2).
+template <class T, int kIn, int kHidden, math::Exp2 kExp2>
 struct NarrowNetwork {
   static constexpr int kUnits = LaneSplit<kHidden>::kUnits;
   T W1[kIn][kUnits] = {}, b1[kUnits] = {};  // times -log2(e)
@@ -95,7 +96,7 @@ struct NarrowNetwork {
       T y = b1[j];
 #pragma unroll
       for (int i = 0; i < kIn; ++i) y = math::multiply_add(x[i], W1[i][j], y);
-      a[j] = math::sigmoid_of_base2(y);
+      a[j] = math::sigmoid_of_base2<kExp2>(y);
       y2 = math::multiply_add(a[j], W2[j], y2);
     }
     return y2;
@@ -178,8 +179,8 @@ __device__ void load_sample(const NarrowStep<T>& s, std::size_t n, T (&x)[kIn], 
 // output. Samples are loaded kInFlight at a time before any of them is
 // computed: with one sample's 12 bytes in flight per thread, the resident
 // threads could not cover the memory's latency at full bandwidth.
-template <class T, int kIn, int kHidden>
-__device__ void add_thread_samples(const NarrowStep<T>& s, const NarrowNetwork<T, kIn, kHidden>& net,
+template <class T, int kIn, int kHidden, math::Exp2 kExp2>
+__device__ void add_thread_samples(const NarrowStep<T>& s, const NarrowNetwork<T, kIn, kHidden, kExp2>& net,
                                    std::size_t g, std::size_t groups,
                                    T (&sum)[PaddedSums<kIn, LaneSplit<kHidden>::kUnits>::kCount]) {
   constexpr int kUnits = LaneSplit<kHidden>::kUnits, kLanes = LaneSplit<kHidden>::kLanes;
@@ -189,7 +190,7 @@ __device__ void add_thread_samples(const NarrowStep<T>& s, const NarrowNetwork<T
     T a[kUnits];
     const T y2 = sum_over_group<kLanes>(net.forward(x, a), group_mask);
     T p;
-    sum[Sums::kLoss] += math::sigmoid_and_bce_of_base2(y2, target, p);
+    sum[Sums::kLoss] += math::sigmoid_and_bce_of_base2<kExp2>(y2, target, p);
     const T dz2 = math::bce_sigmoid_gradient(p, target) * s.inv_samples;
     sum[Sums::kDb2] += dz2;
 #pragma unroll
@@ -285,12 +286,12 @@ constexpr int narrow_step_blocks_per_sm() {
 // registers (with 4 inputs and several lanes, 184 bytes more on the
 // stack); the bound keeps ptxas within what a block of kNarrowBlock
 // threads may use, and asks for narrow_step_blocks_per_sm.
-template <class T, int kIn, int kHidden>
+template <class T, int kIn, int kHidden, math::Exp2 kExp2>
 __global__ void __launch_bounds__(kNarrowBlock, (narrow_step_blocks_per_sm<T, kIn, kHidden>()))
     narrow_step_partials_kernel(NarrowStep<T> s, std::size_t threads) {
   constexpr int kLanes = LaneSplit<kHidden>::kLanes;
   const std::size_t t = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
-  const NarrowNetwork<T, kIn, kHidden> net(s, static_cast<int>(threadIdx.x) % kLanes);
+  const NarrowNetwork<T, kIn, kHidden, kExp2> net(s, static_cast<int>(threadIdx.x) % kLanes);
   T sum[PaddedSums<kIn, LaneSplit<kHidden>::kUnits>::kCount] = {};
   // Threads past the last one (whole sample groups) add nothing but take
   // part in the block's totals.
@@ -365,7 +366,7 @@ __global__ void __launch_bounds__(kFinishThreads)
 // other blocks, and finish_narrow_step's lanes would add zeros to them),
 // and apply_sum updates as finish_narrow_step does, so the result is the
 // same bits as the two kernels of an epoch give.
-template <class T, int kIn, int kHidden>
+template <class T, int kIn, int kHidden, math::Exp2 kExp2>
 __global__ void __launch_bounds__(kNarrowBlock)
     narrow_epochs_kernel(NarrowStep<T> s, NarrowUpdate<T> u, std::size_t count) {
   constexpr int kLanes = LaneSplit<kHidden>::kLanes;
@@ -374,7 +375,7 @@ __global__ void __launch_bounds__(kNarrowBlock)
   const unsigned first_epoch = *u.epoch;
   const int live = static_cast<int>(s.samples) * kLanes;  // fits_one_block: a group per sample
   for (std::size_t epoch = 0; epoch < count; ++epoch) {
-    const NarrowNetwork<T, kIn, kHidden> net(s, static_cast<int>(threadIdx.x) % kLanes);  // this epoch's weights
+    const NarrowNetwork<T, kIn, kHidden, kExp2> net(s, static_cast<int>(threadIdx.x) % kLanes);  // this epoch's weights
     T sum[PaddedSums<kIn, LaneSplit<kHidden>::kUnits>::kCount] = {};
     if (static_cast<int>(threadIdx.x) < live) add_thread_samples(s, net, threadIdx.x / kLanes, s.samples, sum);
     block_totals<T, kIn, kHidden>(s, sum, live, [&](int k, T total) { totals[k] = total; });
@@ -387,39 +388,49 @@ __global__ void __launch_bounds__(kNarrowBlock)
 }
 
 // Sample n on the kLanes lanes of group n.
-template <class T, int kIn, int kHidden>
+template <class T, int kIn, int kHidden, math::Exp2 kExp2>
 __global__ void __launch_bounds__(kNarrowBlock) narrow_forward_kernel(NarrowStep<T> s, T* probabilities) {
   constexpr int kLanes = LaneSplit<kHidden>::kLanes;
   const std::size_t n = (blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x) / kLanes;
   if (n >= s.samples) return;  // whole groups
   const int slice = static_cast<int>(threadIdx.x) % kLanes;
-  const NarrowNetwork<T, kIn, kHidden> net(s, slice);
+  const NarrowNetwork<T, kIn, kHidden, kExp2> net(s, slice);
   T x[kIn], a[LaneSplit<kHidden>::kUnits];
   load_features(s, n, x);
   const T y2 = sum_over_group<kLanes>(net.forward(x, a), sample_group_mask<kLanes>());
-  if (slice == 0) probabilities[n] = math::sigmoid_of_base2(y2);
+  if (slice == 0) probabilities[n] = math::sigmoid_of_base2<kExp2>(y2);
 }
 
-// The layout for a shape: exactly its inputs, hidden units padded to a
-// power of two from 4 (narrow_padded_hidden). pick(inputs, hidden) gets
-// both as std::integral_constant. The article's 2-4-1 runs unpadded, and a
-// 4-unit layout needs about half the registers of an 8-unit one, which
-// lets more threads stay resident to keep loads in flight.
-template <class Pick>
-auto pick_layout(int inputs, int hidden, Pick pick) {
+// The kernel for a step: the layout of its shape, exactly its inputs and
+// the hidden units padded to a power of two from 4 (narrow_padded_hidden),
+// and its exp2 (float only: double has one). pick(inputs, hidden, exp2)
+// gets the three as std::integral_constant. The article's 2-4-1 runs
+// unpadded, and a 4-unit layout needs about half the registers of an
+// 8-unit one, which lets more threads stay resident to keep loads in
+// flight.
+template <class T, class Pick>
+auto pick_kernel(const NarrowStep<T>& s, Pick pick) {
   static_assert(kNarrowMaxInputs == 4 && kNarrowMaxHidden == 256, "the layouts cover every narrow shape");
+  auto exp2 = [&](auto in, auto hidden) {
+    if constexpr (std::is_same_v<T, float>) {
+      if (s.exp2 == math::Exp2::polynomial) {
+        return pick(in, hidden, std::integral_constant<math::Exp2, math::Exp2::polynomial>());
+      }
+    }
+    return pick(in, hidden, std::integral_constant<math::Exp2, math::Exp2::hardware>());
+  };
   auto padded_hidden = [&](auto in) {
-    switch (narrow_padded_hidden(static_cast<std::size_t>(hidden))) {
-      case 4: return pick(in, std::integral_constant<int, 4>());
-      case 8: return pick(in, std::integral_constant<int, 8>());
-      case 16: return pick(in, std::integral_constant<int, 16>());
-      case 32: return pick(in, std::integral_constant<int, 32>());
-      case 64: return pick(in, std::integral_constant<int, 64>());
-      case 128: return pick(in, std::integral_constant<int, 128>());
-      default: return pick(in, std::integral_constant<int, 256>());
+    switch (narrow_padded_hidden(static_cast<std::size_t>(s.hidden))) {
+      case 4: return exp2(in, std::integral_constant<int, 4>());
+      case 8: return exp2(in, std::integral_constant<int, 8>());
+      case 16: return exp2(in, std::integral_constant<int, 16>());
+      case 32: return exp2(in, std::integral_constant<int, 32>());
+      case 64: return exp2(in, std::integral_constant<int, 64>());
+      case 128: return exp2(in, std::integral_constant<int, 128>());
+      default: return exp2(in, std::integral_constant<int, 256>());
     }
   };
-  switch (inputs) {
+  switch (s.inputs) {
     case 1: return padded_hidden(std::integral_constant<int, 1>());
     case 2: return padded_hidden(std::integral_constant<int, 2>());
     case 3: return padded_hidden(std::integral_constant<int, 3>());
@@ -431,8 +442,8 @@ auto pick_layout(int inputs, int hidden, Pick pick) {
 
 template <class T>
 void narrow_step_partials(const NarrowStep<T>& step, cudaStream_t stream) {
-  const auto kernel = pick_layout(step.inputs, step.hidden, [](auto in, auto hidden) {
-    return &narrow_step_partials_kernel<T, decltype(in)::value, decltype(hidden)::value>;
+  const auto kernel = pick_kernel(step, [](auto in, auto hidden, auto exp2) {
+    return &narrow_step_partials_kernel<T, decltype(in)::value, decltype(hidden)::value, decltype(exp2)::value>;
   });
   kernel<<<narrow_blocks(step.samples, step.hidden), kNarrowBlock, 0, stream>>>(
       step, narrow_threads(step.samples, step.hidden));
@@ -451,8 +462,8 @@ void finish_narrow_step(const T* partials, std::size_t blocks, int inputs, int h
 template <class T>
 void narrow_epochs_in_one_block(const NarrowStep<T>& step, const NarrowUpdate<T>& update, std::size_t count,
                                 cudaStream_t stream) {
-  const auto kernel = pick_layout(step.inputs, step.hidden, [](auto in, auto hidden) {
-    return &narrow_epochs_kernel<T, decltype(in)::value, decltype(hidden)::value>;
+  const auto kernel = pick_kernel(step, [](auto in, auto hidden, auto exp2) {
+    return &narrow_epochs_kernel<T, decltype(in)::value, decltype(hidden)::value, decltype(exp2)::value>;
   });
   kernel<<<1, kNarrowBlock, 0, stream>>>(step, update, count);
   BACKPROP_CUDA_CHECK_LAUNCH("narrow_epochs_kernel");
@@ -460,8 +471,8 @@ void narrow_epochs_in_one_block(const NarrowStep<T>& step, const NarrowUpdate<T>
 
 template <class T>
 void narrow_forward(const NarrowStep<T>& step, T* probabilities, cudaStream_t stream) {
-  const auto kernel = pick_layout(step.inputs, step.hidden, [](auto in, auto hidden) {
-    return &narrow_forward_kernel<T, decltype(in)::value, decltype(hidden)::value>;
+  const auto kernel = pick_kernel(step, [](auto in, auto hidden, auto exp2) {
+    return &narrow_forward_kernel<T, decltype(in)::value, decltype(hidden)::value, decltype(exp2)::value>;
   });
   const std::size_t threads = step.samples * narrow_lanes(step.hidden);
   kernel<<<(threads + kNarrowBlock - 1) / kNarrowBlock, kNarrowBlock, 0, stream>>>(step, probabilities);

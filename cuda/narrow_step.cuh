@@ -15,6 +15,8 @@
 #include <algorithm>
 #include <cstddef>
 
+#include "activation_math.hpp"
+
 namespace backprop::cuda {
 
 constexpr int kNarrowMaxInputs = 4;
@@ -73,6 +75,7 @@ struct NarrowStep {
   const T *W1, *b1, *W2, *b2;
   T inv_samples;    // dZ2 carries the 1/N, as on the GEMM path
   T* partials;      // (narrow_sums().count, narrow_blocks(N, hidden)): sum k of block b at k * blocks + b
+  math::Exp2 exp2;  // narrow_exp2(the data set's N, hidden), for every kernel that runs on it
 };
 
 // Each sample group of narrow_threads(N, hidden) / lanes takes the samples
@@ -109,6 +112,19 @@ void finish_narrow_step(const T* partials, std::size_t blocks, int inputs, int h
 // bound it otherwise.
 inline bool fits_one_block(std::size_t samples, std::size_t hidden) {
   return samples * narrow_lanes(hidden) <= static_cast<std::size_t>(kNarrowBlock);
+}
+
+// A data set one block holds (the article's four samples) trains for
+// thousands of epochs bound by latency, not by instruction issue. There the
+// float kernels take 2^y from a polynomial whose bits the host computes too
+// (math::exponential2_polynomial) instead of the hardware's exp2, whose
+// rounding is undocumented: the host emulation then computes such a run's
+// bits, and the article's saddle plateau, where an exp2 biased by one ulp
+// moves the escape and the losses by some 2·10⁻³ from the CPU's, gets the
+// CPU's own exp2. The cost is some 60 instructions a sample more (2-4-1:
+// 171 in the step's loop, not 111). Larger data sets keep the instruction.
+inline math::Exp2 narrow_exp2(std::size_t samples, std::size_t hidden) {
+  return fits_one_block(samples, hidden) ? math::Exp2::polynomial : math::Exp2::hardware;
 }
 
 // `count` epochs, each the step and the update in one block, *epoch

@@ -39,11 +39,11 @@ void run_in_reverse_order(bool reverse);
 
 // The hardware's exp2 (ex2.approx.ftz.f32) as the emulation computes it:
 // exp2f, subnormal results flushed to zero, and then, if a test asks, the
-// result moved by up to `ulps` units in its last place, each time at random
-// (from `seed`), or always down, or always up. CUDA documents exp2f, whose
+// result moved by up to `ulps` units in its last place: by an amount drawn
+// from the input's bits and `seed`, so that the same input always moves
+// the same way, or always down, or always up. CUDA documents exp2f, whose
 // core it is, as within 2 ulp; how the instruction errs is not documented.
-// The random error draws from one generator: not for the racecheck's
-// threads.
+// Set it while no kernel runs.
 enum class Ex2Error { none, random, low, high };
 void model_ex2_error(Ex2Error error, double ulps = 2, unsigned seed = 1);
 
