@@ -65,24 +65,14 @@ BACKPROP_HOST_DEVICE float exponential2_flush_to_zero(float y) {
 #endif
 }
 
-// A float from its bits and back, in device or host code.
-BACKPROP_HOST_DEVICE float float_from_bits(unsigned bits) {
-#if defined(__CUDA_ARCH__)
-  return __uint_as_float(bits);
-#else
-  float f;
-  memcpy(&f, &bits, sizeof f);
-  return f;
-#endif
-}
-BACKPROP_HOST_DEVICE unsigned bits_of_float(float f) {
-#if defined(__CUDA_ARCH__)
-  return __float_as_uint(f);
-#else
-  unsigned bits;
-  memcpy(&bits, &f, sizeof bits);
-  return bits;
-#endif
+// `from`'s bits as a To of the same size, in device or host code (nvcc
+// turns the copy into a register move).
+template <class To, class From>
+BACKPROP_HOST_DEVICE To bits_as(From from) {
+  static_assert(sizeof(To) == sizeof(From), "a copy of the bits");
+  To to;
+  memcpy(&to, &from, sizeof to);
+  return to;
 }
 
 // 2^y by the CPU kernels' polynomial (cpu/vector_math.hpp, exp2_polynomial:
@@ -105,8 +95,8 @@ BACKPROP_HOST_DEVICE float exponential2_polynomial(float y) {
   p = fmaf(p, f, 2.402264791363012e-1f);
   p = fmaf(p, f, 6.931472028550421e-1f);
   p = fmaf(p, f, 1.0f);
-  const unsigned biased_exponent = bits_of_float(t) - 0x4B400000u + 127u;  // n + 127, in [1, 254]
-  return p * float_from_bits(biased_exponent << 23);
+  const unsigned biased_exponent = bits_as<unsigned>(t) - 0x4B400000u + 127u;  // n + 127, in [1, 254]
+  return p * bits_as<float>(biased_exponent << 23);
 }
 
 // How a float kernel computes 2^y: the hardware's instruction, or the
