@@ -22,6 +22,10 @@ namespace backprop::testing {
 constexpr double kArticleLossAtolBeforePlateauEnd = 1e-5;
 constexpr double kArticleLossAtol = 2e-3;
 constexpr double kArticleParamAtol = 1e-3;
+// The wide runs' 50 epochs on the emulation: within 2.1e-7 of the CPU's
+// losses, relative (N 1000 and 65543, hidden 4 to 256), and within 1.3e-6
+// with the hardware's exp2 modelled 2 ulp off always one way (the same but
+// N 65543 with hidden 256, not measured so).
 constexpr double kWideLossRtol = 1e-4;
 constexpr double kF64LossAtol = 1e-9;
 constexpr double kGradientRtol = 1e-4;  // first step, f32, normalised by the largest component
