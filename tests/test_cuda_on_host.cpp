@@ -169,6 +169,12 @@ TEST(CudaOnHostDeathTest, BlocksWritingOneLocationRace) {
   }
 }
 
+// Sets the emulation's model of the hardware's exp2 error, 2 ulp, for a scope.
+struct ModelledExp2Error {
+  explicit ModelledExp2Error(cuda_on_host::Ex2Error error) { cuda_on_host::model_ex2_error(error, 2); }
+  ~ModelledExp2Error() { cuda_on_host::model_ex2_error(cuda_on_host::Ex2Error::none); }
+};
+
 // The article's whole run, through its escape from the plateau near epoch
 // 8450, where rounding differences grow most. The emulation rounds every
 // operation as the GPU does (CMakeLists.txt: --fmad=false), and a data set
@@ -177,14 +183,6 @@ TEST(CudaOnHostDeathTest, BlocksWritingOneLocationRace) {
 // CudaDeviceMath tests back: within 2.4e-7 of the CPU's losses before
 // epoch 8000 and 1.3e-4 overall.
 TEST_F(CudaOnHost, ArticleRunFollowsTheCpu) { check_article_run(*emulated_cuda(), 10000); }
-
-// Sets the emulation's model of the hardware's exp2 error for a scope.
-struct ModelledExp2Error {
-  ModelledExp2Error(cuda_on_host::Ex2Error error, unsigned seed = 1) {
-    cuda_on_host::model_ex2_error(error, 2, seed);
-  }
-  ~ModelledExp2Error() { cuda_on_host::model_ex2_error(cuda_on_host::Ex2Error::none); }
-};
 
 // Which is so only if no kernel of such a run calls the hardware's exp2:
 // with its error modelled (2 ulp, at random or always one way), the
@@ -202,6 +200,9 @@ TEST_F(CudaOnHost, DataSetsOfOneBlockDoNotUseTheHardwaresExp2) {
       const TrainResult got = train(*cuda, Dataset::xor_points(4), init_numpy({2, 4, 1}, 42), options);
       EXPECT_EQ(got.losses, exact.losses) << "error model " << static_cast<int>(error);
       EXPECT_EQ(got.params.W1, exact.params.W1);
+      EXPECT_EQ(got.params.b1, exact.params.b1);
+      EXPECT_EQ(got.params.W2, exact.params.W2);
+      EXPECT_EQ(got.params.b2, exact.params.b2);
       EXPECT_EQ(cuda->predict(got.params, Dataset::xor_points(4), Precision::f32),
                 cuda->predict(exact.params, Dataset::xor_points(4), Precision::f32));
     }
