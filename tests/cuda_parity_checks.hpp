@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iomanip>
 
 #include "backprop/backprop.hpp"
 #include "golden_file.hpp"
@@ -94,6 +95,36 @@ inline void check_article_float64(const Backend& gpu, std::size_t epochs) {
   ASSERT_EQ(got.losses.size(), epochs);
   ASSERT_LE(epochs, want.size());
   for (std::size_t e = 0; e < epochs; ++e) ASSERT_NEAR(got.losses[e], want[e], kF64LossAtol) << "epoch " << e;
+}
+
+// The article's f32 run, 10000 epochs, on the narrow path as the host
+// emulation computes it: golden/article_cuda_f32.txt, which the
+// emulation's test checks and rewrites on request (test_cuda_on_host.cpp).
+// For a data set of one block the emulation computes the GPU's bits
+// (narrow_exp2; CudaDeviceMath checks the operations), so a GPU must give
+// these exactly; the first epoch that differs says where the two part.
+constexpr const char* kArticleBitsFile = "golden/article_cuda_f32.txt";
+
+inline TrainResult article_run_f32(const Backend& backend) {
+  TrainOptions options;
+  options.epochs = 10000;
+  return train(backend, Dataset::xor_points(4), init_numpy({2, 4, 1}, 42), options);
+}
+
+inline void check_article_bits(const Backend& gpu) {
+  const GoldenFile golden(data_path(kArticleBitsFile));
+  const TrainResult got = article_run_f32(gpu);
+  const std::vector<double> want = golden.numbers("losses");
+  ASSERT_EQ(got.losses.size(), want.size());
+  for (std::size_t e = 0; e < want.size(); ++e) {
+    ASSERT_EQ(got.losses[e], want[e]) << std::setprecision(17) << "the first epoch whose loss has other bits than "
+                                      << kArticleBitsFile << "'s: " << e << ", " << got.losses[e] << " against "
+                                      << want[e];
+  }
+  EXPECT_EQ(got.params.W1, golden.numbers("W1"));
+  EXPECT_EQ(got.params.b1, golden.numbers("b1"));
+  EXPECT_EQ(got.params.W2, golden.numbers("W2"));
+  EXPECT_EQ(got.params.b2, golden.numbers("b2"));
 }
 
 // Random data, Xavier start, lr 0.5: every loss within kWideLossRtol of the

@@ -35,6 +35,13 @@ TEST(CudaParity, ArticleRunFollowsTheCpu) {
   check_article_run(*cuda, 10000);
 }
 
+// Bit for bit the host emulation's run (cuda_parity_checks.hpp), which the
+// emulation's tests measure against the CPU in detail.
+TEST(CudaParity, ArticleRunHasTheEmulationsBits) {
+  REQUIRE_CUDA(cuda);
+  check_article_bits(*cuda);
+}
+
 // Sessions of one cuda backend on several threads at once, each on its own
 // stream and graph, get the bits they get alone.
 TEST(CudaParity, SessionsOnSeveralThreadsAtOnce) {
