@@ -53,27 +53,26 @@ inline void expect_probabilities_near(const Backend& gpu, const Parameters& gpu_
   for (std::size_t s = 0; s < p_cpu.size(); ++s) ASSERT_NEAR(p_gpu[s], p_cpu[s], kProbabilityAtol) << "sample " << s;
 }
 
-// The article's run (seed 42, lr 1, f32) for `epochs` epochs on the CPU
-// (`want`) and on `gpu` (`got`), every loss within the bounds above.
-inline void check_article_losses(const Backend& gpu, std::size_t epochs, TrainResult& want, TrainResult& got) {
+// The article's run: XOR, seed 42, hidden 4, lr 1.
+inline TrainResult article_run(const Backend& backend, std::size_t epochs, Precision precision = Precision::f32) {
   TrainOptions options;
   options.epochs = epochs;
-  want = train(*make_backend("cpu"), Dataset::xor_points(4), init_numpy({2, 4, 1}, 42), options);
-  got = train(gpu, Dataset::xor_points(4), init_numpy({2, 4, 1}, 42), options);
+  options.precision = precision;
+  return train(backend, Dataset::xor_points(4), init_numpy({2, 4, 1}, 42), options);
+}
+
+// The article's run in f32 for `epochs` epochs: every loss within the
+// bounds above of the CPU's, and the final parameters and predictions near
+// its; with all 10000 epochs, the predictions must also be the CPU's.
+inline void check_article_run(const Backend& gpu, std::size_t epochs) {
+  const auto cpu = make_backend("cpu");
+  const TrainResult want = article_run(*cpu, epochs), got = article_run(gpu, epochs);
   ASSERT_EQ(got.losses.size(), want.losses.size());
   for (std::size_t e = 0; e < want.losses.size(); ++e) {
     const double tolerance = e < 8000 ? kArticleLossAtolBeforePlateauEnd : kArticleLossAtol;
     ASSERT_NEAR(got.losses[e], want.losses[e], tolerance) << "epoch " << e;
   }
-}
-
-// That, and the final parameters and predictions near the CPU's; with all
-// 10000 epochs, the predictions must also be the CPU's.
-inline void check_article_run(const Backend& gpu, std::size_t epochs) {
-  TrainResult want, got;
-  ASSERT_NO_FATAL_FAILURE(check_article_losses(gpu, epochs, want, got));
   expect_parameters_near(got.params, want.params, kArticleParamAtol);
-  const auto cpu = make_backend("cpu");
   const Dataset data = Dataset::xor_points(4);
   const auto p_cpu = cpu->predict(want.params, data, Precision::f32);
   const auto p_gpu = gpu.predict(got.params, data, Precision::f32);
@@ -87,10 +86,7 @@ inline void check_article_run(const Backend& gpu, std::size_t epochs) {
 // Float64 on the article against the NumPy golden losses.
 inline void check_article_float64(const Backend& gpu, std::size_t epochs) {
   const GoldenFile golden(data_path("golden/article.txt"));
-  TrainOptions options;
-  options.precision = Precision::f64;
-  options.epochs = epochs;
-  const TrainResult got = train(gpu, Dataset::xor_points(4), init_numpy({2, 4, 1}, 42), options);
+  const TrainResult got = article_run(gpu, epochs, Precision::f64);
   const auto want = golden.numbers("losses");
   ASSERT_EQ(got.losses.size(), epochs);
   ASSERT_LE(epochs, want.size());
@@ -105,15 +101,9 @@ inline void check_article_float64(const Backend& gpu, std::size_t epochs) {
 // these exactly; the first epoch that differs says where the two part.
 constexpr const char* kArticleBitsFile = "golden/article_cuda_f32.txt";
 
-inline TrainResult article_run_f32(const Backend& backend) {
-  TrainOptions options;
-  options.epochs = 10000;
-  return train(backend, Dataset::xor_points(4), init_numpy({2, 4, 1}, 42), options);
-}
-
 inline void check_article_bits(const Backend& gpu) {
   const GoldenFile golden(data_path(kArticleBitsFile));
-  const TrainResult got = article_run_f32(gpu);
+  const TrainResult got = article_run(gpu, 10000);
   const std::vector<double> want = golden.numbers("losses");
   ASSERT_EQ(got.losses.size(), want.size());
   for (std::size_t e = 0; e < want.size(); ++e) {

@@ -3,7 +3,6 @@
 // has the same bits, which is what lets the host emulation of the CUDA
 // backend stand for the GPU; the hardware's exp2 is held to CUDA's
 // documented 2 ulp and its mean error reported. Skips without a device.
-#include <cuda_runtime.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -12,23 +11,18 @@
 #include <string>
 #include <vector>
 
+#include "backend_entry.hpp"
 #include "device_math_on_gpu.cuh"
+
+namespace backprop {
+BackendEntry cuda_backend_entry();  // cuda/cuda_backend.cu: why no kernel can run here, if so
+}  // namespace backprop
 
 namespace backprop::testing {
 namespace {
 
-std::string no_device_reason() {
-  int count = 0;
-  const cudaError_t status = cudaGetDeviceCount(&count);
-  if (status != cudaSuccess) {
-    cudaGetLastError();
-    return std::string("no usable CUDA device: ") + cudaGetErrorString(status);
-  }
-  return count == 0 ? "no CUDA device found" : "";
-}
-
-#define REQUIRE_DEVICE()                                        \
-  if (const std::string reason = no_device_reason(); !reason.empty()) \
+#define REQUIRE_DEVICE()                                                                  \
+  if (const std::string reason = cuda_backend_entry().unusable_reason(); !reason.empty()) \
   GTEST_SKIP() << reason
 
 // Inputs over the float range the kernels see and past it: a coarse sweep

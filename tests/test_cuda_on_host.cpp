@@ -195,7 +195,7 @@ TEST_F(CudaOnHost, ArticleRunHasTheRecordedBits) {
     check_article_bits(*emulated_cuda());
     return;
   }
-  const TrainResult run = article_run_f32(*emulated_cuda());
+  const TrainResult run = article_run(*emulated_cuda(), 10000);
   std::ofstream out(path);
   out << "# The article's f32 run on the cuda backend's narrow path, as the host emulation computes it\n"
       << "# (tests/test_cuda_on_host.cpp): seed 42, hidden 4, lr 1.0, 10000 epochs; 17 digits, every bit\n";
@@ -222,15 +222,14 @@ TEST_F(CudaOnHost, ArticleRunHasTheRecordedBits) {
 // article gives the same bits, on one launch and on graph replays.
 TEST_F(CudaOnHost, DataSetsOfOneBlockDoNotUseTheHardwaresExp2) {
   using cuda_on_host::Ex2Error;
-  TrainOptions options;
-  options.epochs = 20;  // any use of the hardware's exp2 moves the first epoch's bits
+  const std::size_t epochs = 20;  // any use of the hardware's exp2 moves the first epoch's bits
   for (const bool one_launch : {true, false}) {
     SCOPED_TRACE(one_launch ? "one launch" : "graph replays");
     const auto cuda = emulated_cuda(false, true, one_launch);
-    const TrainResult exact = train(*cuda, Dataset::xor_points(4), init_numpy({2, 4, 1}, 42), options);
+    const TrainResult exact = article_run(*cuda, epochs);
     for (const Ex2Error error : {Ex2Error::random, Ex2Error::low, Ex2Error::high}) {
       const ModelledExp2Error modelled(error);
-      const TrainResult got = train(*cuda, Dataset::xor_points(4), init_numpy({2, 4, 1}, 42), options);
+      const TrainResult got = article_run(*cuda, epochs);
       EXPECT_EQ(got.losses, exact.losses) << "error model " << static_cast<int>(error);
       EXPECT_EQ(got.params.W1, exact.params.W1);
       EXPECT_EQ(got.params.b1, exact.params.b1);
