@@ -16,7 +16,6 @@
 #include <type_traits>
 
 #include "activation_math.hpp"
-#include "backprop/error.hpp"
 #include "cuda_check.cuh"
 #include "narrow_step.cuh"
 
@@ -463,21 +462,13 @@ void finish_narrow_step(const T* partials, std::size_t blocks, int inputs, int h
 template <class T>
 void narrow_epochs_in_one_block(const NarrowStep<T>& step, const NarrowUpdate<T>& update, std::size_t count,
                                 cudaStream_t stream) {
-  // Such a data set takes the polynomial exp2 (narrow_exp2), so the float
-  // kernels with the hardware's are left out: they would never run, and
-  // each costs compile time.
-  using Kernel = void (*)(NarrowStep<T>, NarrowUpdate<T>, std::size_t);
-  const Kernel kernel = pick_kernel(step, [](auto in, auto hidden, auto exp2) -> Kernel {
-    if constexpr (std::is_same_v<T, float> && decltype(exp2)::value == math::Exp2::hardware) {
-      return nullptr;
-    } else {
-      return &narrow_epochs_kernel<T, decltype(in)::value, decltype(hidden)::value, decltype(exp2)::value>;
-    }
+  // Such a data set always takes the polynomial exp2 in float
+  // (narrow_exp2), so whatever the dispatch passes, only those kernels are
+  // built: the hardware's would never run.
+  constexpr math::Exp2 kOneBlockExp2 = std::is_same_v<T, float> ? math::Exp2::polynomial : math::Exp2::hardware;
+  const auto kernel = pick_kernel(step, [](auto in, auto hidden, auto) {
+    return &narrow_epochs_kernel<T, decltype(in)::value, decltype(hidden)::value, kOneBlockExp2>;
   });
-  if (kernel == nullptr) {
-    throw Error("narrow_epochs_in_one_block: a float step must take the polynomial exp2 that narrow_exp2 gives a "
-                "data set of one block");
-  }
   kernel<<<1, kNarrowBlock, 0, stream>>>(step, update, count);
   BACKPROP_CUDA_CHECK_LAUNCH("narrow_epochs_kernel");
 }

@@ -129,9 +129,8 @@ inline math::Exp2 narrow_exp2(std::size_t samples, std::size_t hidden) {
 
 // `count` epochs, each the step and the update in one block, *epoch
 // advancing by count; the same bits as narrow_step_partials and
-// finish_narrow_step give epoch by epoch. Needs fits_one_block(step.samples, step.hidden)
-// and, in float, the polynomial exp2 that narrow_exp2 gives such a data set
-// (backprop::Error otherwise: the hardware's variants are not compiled).
+// finish_narrow_step give epoch by epoch. Needs fits_one_block(step.samples, step.hidden),
+// and so computes 2^y as narrow_exp2 says for such a data set, whatever step.exp2.
 template <class T>
 void narrow_epochs_in_one_block(const NarrowStep<T>& step, const NarrowUpdate<T>& update, std::size_t count,
                                 cudaStream_t stream);

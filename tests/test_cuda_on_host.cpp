@@ -19,7 +19,6 @@
 #include "cuda_on_host.hpp"
 #include "cuda_parity_checks.hpp"
 #include "cuda_runtime.h"
-#include "narrow_step.cuh"
 
 namespace backprop {
 
@@ -455,26 +454,6 @@ TEST_F(CudaOnHost, SmallDataSetsRunTheirEpochsInOneLaunch) {
     return after.work_outside_graphs - before.work_outside_graphs;
   };
   EXPECT_EQ(run(5), run(50));
-}
-
-// The one-launch kernel exists for float only with the polynomial exp2,
-// the one narrow_exp2 gives a data set of one block: a step that asks for
-// the hardware's is refused before anything is launched.
-TEST_F(CudaOnHost, OneLaunchEpochsRefuseTheHardwaresExp2) {
-  ASSERT_EQ(cuda::narrow_exp2(4, 4), math::Exp2::polynomial);
-  cuda::NarrowStep<float> step{};
-  step.inputs = 2;
-  step.hidden = 4;
-  step.samples = 4;
-  step.exp2 = math::Exp2::hardware;
-  const std::size_t launches = cuda_on_host::activity().work_outside_graphs;
-  try {
-    cuda::narrow_epochs_in_one_block(step, cuda::NarrowUpdate<float>{}, 1, nullptr);
-    ADD_FAILURE() << "a float step with the hardware's exp2 ran in one launch";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("polynomial exp2"), std::string::npos) << e.what();
-  }
-  EXPECT_EQ(cuda_on_host::activity().work_outside_graphs, launches);
 }
 
 TEST_F(CudaOnHost, OutOfMemoryNamesTheBytesAndLeaksNothing) {
