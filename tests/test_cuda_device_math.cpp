@@ -5,8 +5,10 @@
 // documented 2 ulp and its mean error reported. Skips without a device.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
-#include <cstring>
+#include <cstdint>
+#include <cstdio>
 #include <limits>
 #include <string>
 #include <vector>
@@ -40,11 +42,7 @@ std::vector<float> inputs() {
   return y;
 }
 
-std::uint32_t bits(float f) {
-  std::uint32_t b;
-  std::memcpy(&b, &f, sizeof b);
-  return b;
-}
+std::uint32_t bits(float f) { return math::bits_as<std::uint32_t>(f); }
 
 const char* const kNames[kDeviceMathValues] = {"exponential2_polynomial", "sigmoid_of_base2<polynomial>",
                                                "loss, target 0", "p, target 0", "loss, target 1",
