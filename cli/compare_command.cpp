@@ -69,8 +69,8 @@ int compare_command(const CompareArgs& args) {
   options.epochs = static_cast<std::size_t>(args.epochs);
   options.lr = args.lr;
   options.log_every = 0;
-  std::fprintf(stderr, "backprop: comparing %s, %zu samples, %zu epochs, on", to_string(initial.shape).c_str(),
-               data.samples(), options.epochs);
+  std::fprintf(stderr, "backprop: comparing %s, %s, %s, on", to_string(initial.shape).c_str(),
+               count_of(data.samples(), "sample").c_str(), count_of(options.epochs, "epoch").c_str());
   for (const auto& name : backends) std::fprintf(stderr, " %s", name.c_str());
   std::fprintf(stderr, "\n");
 

@@ -37,6 +37,10 @@ Parameters initial_parameters(const RunArgs& args, const Dataset& data) {
   return initialise(kind, shape, static_cast<std::uint32_t>(args.seed));
 }
 
+std::string count_of(std::size_t n, const std::string& noun) {
+  return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
+}
+
 BackendConfig backend_config(const RunArgs& args) {
   BackendConfig config;
   config.threads = static_cast<unsigned>(args.threads);

@@ -3,6 +3,7 @@
 // the loss file.
 #pragma once
 
+#include <cstddef>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -21,6 +22,9 @@ Parameters initial_parameters(const RunArgs& args, const Dataset& data);
 
 // --threads and --tf32.
 BackendConfig backend_config(const RunArgs& args);
+
+// "1 sample", "4 samples": a count and its noun, for the lines on stderr.
+std::string count_of(std::size_t n, const std::string& noun);
 
 // The --loss-csv file, opened before training so that an unwritable path
 // fails at once rather than after a long run; closed (no file) when the

@@ -66,8 +66,9 @@ int train_command(const TrainArgs& args) {
   options.precision = parse_precision(args.precision);
   options.log_every = static_cast<std::size_t>(args.log_every);
 
-  std::fprintf(stderr, "backprop: training %s on %s (%s), %zu samples\n", to_string(initial.shape).c_str(),
-               backend->name().c_str(), std::string(to_string(options.precision)).c_str(), data.samples());
+  std::fprintf(stderr, "backprop: training %s on %s (%s), %s\n", to_string(initial.shape).c_str(),
+               backend->name().c_str(), std::string(to_string(options.precision)).c_str(),
+               count_of(data.samples(), "sample").c_str());
   const TrainResult result = train(*backend, data, initial, options, [](std::size_t epoch, double loss) {
     std::printf("Epoch %5zu | Loss: %.4f\n", epoch, loss);
     std::fflush(stdout);

@@ -72,6 +72,19 @@ TEST(Cli, LargeDataSetsGetAnAccuracyLine) {
   EXPECT_TRUE(contains(o.out, "of 1000 predictions")) << o.out;
 }
 
+// The banner on stderr counts in words: one sample, not "1 samples".
+TEST(Cli, BannersCountOneInTheSingular) {
+  const Outcome train = run_cli("train --backend cpu --samples 1 --epochs 1");
+  ASSERT_EQ(train.status, 0) << train.err;
+  EXPECT_TRUE(contains(train.err, "backprop: training 2-4-1 on cpu (f32), 1 sample\n")) << train.err;
+  const Outcome compare = run_cli("compare --backends cpu --samples 1 --epochs 1");
+  ASSERT_EQ(compare.status, 0) << compare.err;
+  EXPECT_TRUE(contains(compare.err, "backprop: comparing 2-4-1, 1 sample, 1 epoch, on cpu\n")) << compare.err;
+  const Outcome many = run_cli("compare --backends cpu --epochs 3");
+  ASSERT_EQ(many.status, 0) << many.err;
+  EXPECT_TRUE(contains(many.err, ", 4 samples, 3 epochs, on cpu\n")) << many.err;
+}
+
 TEST(Cli, LossCsvHoldsEveryEpochAtFullPrecision) {
   TempFile loss("", ".csv");
   const Outcome o = run_cli("train --backend cpu --precision f64 --epochs 3 --loss-csv " + loss.path());
