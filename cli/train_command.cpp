@@ -10,15 +10,22 @@
 namespace backprop::cli {
 namespace {
 
-constexpr std::size_t kTableRows = 8;  // larger data sets get an accuracy line instead
+constexpr std::size_t kTableRows = 8;     // larger data sets get an accuracy line instead
+constexpr std::size_t kTableValues = 16;  // a wider row shows its first values and its width
 
-// "0 1" for {0, 1}: values as %g, space-separated.
+// "0 1" for {0, 1}: values as %g, space-separated; a row of more than
+// kTableValues ends "... (784 values)" so that the table stays a table.
 template <class V>
 std::string joined(const V* values, std::size_t count) {
   std::string text;
-  char cell[32];
-  for (std::size_t i = 0; i < count; ++i) {
+  char cell[48];
+  const std::size_t shown = count > kTableValues ? kTableValues - 1 : count;
+  for (std::size_t i = 0; i < shown; ++i) {
     std::snprintf(cell, sizeof cell, "%s%g", i ? " " : "", static_cast<double>(values[i]));
+    text += cell;
+  }
+  if (shown < count) {
+    std::snprintf(cell, sizeof cell, " ... (%zu values)", count);
     text += cell;
   }
   return text;

@@ -85,6 +85,18 @@ TEST(Cli, BannersCountOneInTheSingular) {
   EXPECT_TRUE(contains(many.err, ", 4 samples, 3 epochs, on cpu\n")) << many.err;
 }
 
+// A row with many features shows its first ones and its width, not
+// thousands of numbers on one line.
+TEST(Cli, WideRowsAreElidedInThePredictionTable) {
+  std::string row;
+  for (int i = 0; i < 20; ++i) row += std::to_string(i) + ",";
+  TempFile data(row + "1\n", ".csv");
+  const Outcome o = run_cli("train --backend cpu --epochs 1 --data " + data.path());
+  ASSERT_EQ(o.status, 0) << o.err;
+  EXPECT_TRUE(contains(o.out, "  [0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 ... (20 values)]  |   1    |")) << o.out;
+  EXPECT_FALSE(contains(o.out, " 15 ")) << o.out;
+}
+
 TEST(Cli, LossCsvHoldsEveryEpochAtFullPrecision) {
   TempFile loss("", ".csv");
   const Outcome o = run_cli("train --backend cpu --precision f64 --epochs 3 --loss-csv " + loss.path());
