@@ -1,6 +1,6 @@
 // What a training run of the command line is made of, the same for train and
-// compare: the data set, the starting parameters, the backend's settings and
-// the loss file.
+// compare: the data set, the starting parameters, the backend's settings,
+// the loss file, and the counts in the line each prints on stderr.
 #pragma once
 
 #include <cstddef>
