@@ -27,6 +27,7 @@ struct TrainArgs : RunArgs {
   std::string backend = "auto";
   std::string precision = "f32";
   std::int64_t log_every = 1000;
+  std::string params_csv;
 };
 
 struct CompareArgs : RunArgs {

@@ -53,7 +53,7 @@ void print_comparison(const std::vector<ComparedRun>& runs) {
 }  // namespace
 
 int compare_command(const CompareArgs& args) {
-  std::ofstream loss_file = open_loss_file(args.loss_csv);
+  std::ofstream loss_file = open_output_file(args.loss_csv, "loss file");
   const Dataset data = load_data(args);
   const Parameters initial = initial_parameters(args, data);
 

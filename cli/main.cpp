@@ -90,6 +90,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   add_run_options(*train_cmd, train_args);
   train_cmd->add_option("--loss-csv", train_args.loss_csv, "Write every epoch's loss to this CSV file");
+  train_cmd->add_option("--params-csv", train_args.params_csv, "Write the trained weights and biases to this CSV file");
 
   CompareArgs compare_args;
   auto* compare_cmd = app.add_subcommand(

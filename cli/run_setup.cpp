@@ -23,6 +23,12 @@ void refuse_if_too_large(std::size_t samples) {
   }
 }
 
+// A full disk shows only when the buffered lines are flushed.
+void close_checked(std::ofstream& file, const std::string& what, const std::string& path) {
+  file.close();
+  if (!file) throw Error("writing " + what + " '" + path + "' failed");
+}
+
 }  // namespace
 
 Dataset load_data(const RunArgs& args) {
@@ -48,11 +54,11 @@ BackendConfig backend_config(const RunArgs& args) {
   return config;
 }
 
-std::ofstream open_loss_file(const std::string& path) {
+std::ofstream open_output_file(const std::string& path, const std::string& what) {
   std::ofstream file;
   if (path.empty()) return file;
   file.open(path, std::ios::trunc);
-  if (!file) throw Error("cannot write loss file '" + path + "': " + std::strerror(errno));
+  if (!file) throw Error("cannot write " + what + " '" + path + "': " + std::strerror(errno));
   return file;
 }
 
@@ -71,8 +77,25 @@ void write_losses(std::ofstream& file, const std::string& path, const std::vecto
     }
     file << '\n';
   }
-  file.close();
-  if (!file) throw Error("writing loss file '" + path + "' failed");
+  close_checked(file, "loss file", path);
+}
+
+void write_parameters(std::ofstream& file, const std::string& path, const Parameters& params) {
+  if (!file.is_open()) return;
+  const Shape& shape = params.shape;
+  file << "parameter,row,column,value\n";
+  char line[96];
+  const auto write_matrix = [&](const char* name, const std::vector<double>& values, std::size_t columns) {
+    for (std::size_t k = 0; k < values.size(); ++k) {
+      std::snprintf(line, sizeof line, "%s,%zu,%zu,%.17g\n", name, k / columns, k % columns, values[k]);
+      file << line;
+    }
+  };
+  write_matrix("W1", params.W1, shape.hidden);
+  write_matrix("b1", params.b1, shape.hidden);
+  write_matrix("W2", params.W2, shape.outputs);
+  write_matrix("b2", params.b2, shape.outputs);
+  close_checked(file, "parameter file", path);
 }
 
 }  // namespace backprop::cli

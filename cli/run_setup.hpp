@@ -1,6 +1,6 @@
 // What a training run of the command line is made of, the same for train and
 // compare: the data set, the starting parameters, the backend's settings,
-// the loss file, and the counts in the line each prints on stderr.
+// the output files, and the counts in the line each prints on stderr.
 #pragma once
 
 #include <cstddef>
@@ -26,14 +26,21 @@ BackendConfig backend_config(const RunArgs& args);
 // "1 sample", "4 samples": a count and its noun, for the lines on stderr.
 std::string count_of(std::size_t n, const std::string& noun);
 
-// The --loss-csv file, opened before training so that an unwritable path
-// fails at once rather than after a long run; closed (no file) when the
-// path is empty.
-std::ofstream open_loss_file(const std::string& path);
+// A file a flag asks for (--loss-csv, --params-csv), opened before training
+// so that an unwritable path fails at once rather than after a long run;
+// closed (no file) when the path is empty. `what` names it in errors:
+// "cannot write loss file 'out.csv': No such file or directory".
+std::ofstream open_output_file(const std::string& path, const std::string& what);
 
 // "epoch,<name>,..." then one line per epoch, every loss with full
 // precision. Does nothing when the file is not open.
 void write_losses(std::ofstream& file, const std::string& path, const std::vector<std::string>& names,
                   const std::vector<const std::vector<double>*>& losses);
+
+// "parameter,row,column,value" then one line per value of W1 (inputs x
+// hidden), b1 (row 0), W2 (hidden x outputs) and b2 (row 0), each printed
+// so that it reads back to the same double. Does nothing when the file is
+// not open.
+void write_parameters(std::ofstream& file, const std::string& path, const Parameters& params);
 
 }  // namespace backprop::cli

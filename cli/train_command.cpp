@@ -1,6 +1,7 @@
 // `backprop train`: trains on one backend and prints what the article
 // prints, the loss every --log-every epochs and a table of predictions (an
-// accuracy line for data sets too long for a table).
+// accuracy line for data sets too long for a table), and writes the losses
+// and the trained parameters to the files --loss-csv and --params-csv name.
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -54,7 +55,8 @@ void print_predictions(const Dataset& data, const std::vector<double>& probabili
 }  // namespace
 
 int train_command(const TrainArgs& args) {
-  std::ofstream loss_file = open_loss_file(args.loss_csv);
+  std::ofstream loss_file = open_output_file(args.loss_csv, "loss file");
+  std::ofstream params_file = open_output_file(args.params_csv, "parameter file");
   const Dataset data = load_data(args);
 
   if (args.backend == "auto") {
@@ -83,6 +85,7 @@ int train_command(const TrainArgs& args) {
 
   print_predictions(data, backend->predict(result.params, data, options.precision));
   write_losses(loss_file, args.loss_csv, {"loss"}, {&result.losses});
+  write_parameters(params_file, args.params_csv, result.params);
   return 0;
 }
 

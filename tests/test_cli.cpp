@@ -4,11 +4,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <ostream>
 #include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "temp_file.hpp"
 
@@ -114,6 +119,67 @@ TEST(Cli, LossCsvHoldsEveryEpochAtFullPrecision) {
   EXPECT_EQ(rows, 3);
 }
 
+// The parameters --params-csv writes are the network after the last update:
+// their forward pass over XOR, computed here, gives the loss that a run one
+// epoch longer logs at its last epoch (its loss before that update).
+TEST(Cli, ParamsCsvHoldsTheTrainedNetwork) {
+  TempFile params("", ".csv"), loss("", ".csv");
+  const std::string run = "train --backend cpu --precision f64 --log-every 0";
+  const Outcome trained = run_cli(run + " --epochs 10000 --params-csv " + params.path());
+  const Outcome longer = run_cli(run + " --epochs 10001 --loss-csv " + loss.path());
+  ASSERT_EQ(trained.status, 0) << trained.err;
+  ASSERT_EQ(longer.status, 0) << longer.err;
+
+  std::map<std::string, std::vector<std::vector<double>>> p;  // name -> [row][column]
+  std::istringstream lines(slurp(params.path()));
+  std::string line;
+  std::getline(lines, line);
+  EXPECT_EQ(line, "parameter,row,column,value");
+  int rows = 0;
+  while (std::getline(lines, line)) {
+    ++rows;
+    std::istringstream cells(line);
+    std::string name, row, column, value;
+    std::getline(cells, name, ',');
+    std::getline(cells, row, ',');
+    std::getline(cells, column, ',');
+    std::getline(cells, value);
+    auto& matrix = p[name];
+    const std::size_t r = std::stoul(row), c = std::stoul(column);
+    if (matrix.size() <= r) matrix.resize(r + 1);
+    if (matrix[r].size() <= c) matrix[r].resize(c + 1);
+    matrix[r][c] = std::strtod(value.c_str(), nullptr);
+  }
+  EXPECT_EQ(rows, 2 * 4 + 4 + 4 * 1 + 1);
+  ASSERT_EQ(p["W1"].size(), 2u);
+  ASSERT_EQ(p["W1"][0].size(), 4u);
+  ASSERT_EQ(p["b1"].size(), 1u);
+  ASSERT_EQ(p["b1"][0].size(), 4u);
+  ASSERT_EQ(p["W2"].size(), 4u);
+  ASSERT_EQ(p["W2"][0].size(), 1u);
+  ASSERT_EQ(p["b2"].size(), 1u);
+  ASSERT_EQ(p["b2"][0].size(), 1u);
+
+  const double x[4][2] = {{0, 0}, {0, 1}, {1, 0}, {1, 1}}, y[4] = {0, 1, 1, 0};
+  double bce = 0;
+  for (int s = 0; s < 4; ++s) {
+    double z2 = p["b2"][0][0];
+    for (int j = 0; j < 4; ++j) {
+      const double z1 = x[s][0] * p["W1"][0][j] + x[s][1] * p["W1"][1][j] + p["b1"][0][j];
+      z2 += p["W2"][j][0] / (1 + std::exp(-z1));
+    }
+    const double probability = 1 / (1 + std::exp(-z2));
+    EXPECT_EQ(probability > 0.5, y[s] == 1) << "sample " << s;
+    bce -= (y[s] * std::log(probability) + (1 - y[s]) * std::log(1 - probability)) / 4;
+  }
+  const std::string log = slurp(loss.path());
+  const std::size_t last = log.rfind("\n10000,");
+  ASSERT_NE(last, std::string::npos) << log.substr(log.size() - 200);
+  const double logged = std::strtod(log.c_str() + last + 7, nullptr);
+  EXPECT_NEAR(bce, logged, 1e-12 * logged);
+  EXPECT_LT(logged, 0.01);  // trained: the article's run ends near 0.0057
+}
+
 // --init xavier changes the start (the flag is not ignored) and, on 16
 // hidden units, learns XOR well inside the article's 10000 epochs.
 TEST(Cli, XavierStartLearnsXor) {
@@ -144,6 +210,7 @@ TEST(Cli, HelpExitsZero) {
   const Outcome o = run_cli("train --help");
   EXPECT_EQ(o.status, 0);
   EXPECT_TRUE(contains(o.out, "--loss-csv")) << o.out;
+  EXPECT_TRUE(contains(o.out, "--params-csv")) << o.out;
 }
 
 struct UsageCase {
@@ -220,6 +287,23 @@ TEST(Cli, UnwritableLossCsvFailsBeforeTraining) {
   EXPECT_EQ(o.status, 1);
   EXPECT_TRUE(contains(o.err, "cannot write loss file '/nonexistent/dir/loss.csv'")) << o.err;
   EXPECT_EQ(o.out, "");  // not one epoch ran
+}
+
+TEST(Cli, UnwritableParamsCsvFailsBeforeTraining) {
+  const Outcome o = run_cli("train --backend cpu --params-csv /nonexistent/dir/params.csv");
+  EXPECT_EQ(o.status, 1);
+  EXPECT_TRUE(contains(o.err, "cannot write parameter file '/nonexistent/dir/params.csv'")) << o.err;
+  EXPECT_EQ(o.out, "");
+}
+
+// A file that opens but cannot take the lines (a full device) fails the
+// run, naming the file, instead of leaving it short.
+TEST(Cli, OutputFilesOnAFullDeviceExitOne) {
+  for (const auto& [flag, what] : {std::pair{"--loss-csv", "loss file"}, std::pair{"--params-csv", "parameter file"}}) {
+    const Outcome o = run_cli(std::string("train --backend cpu --epochs 5 ") + flag + " /dev/full");
+    EXPECT_EQ(o.status, 1) << flag;
+    EXPECT_TRUE(contains(o.err, std::string("backprop: error: writing ") + what + " '/dev/full' failed")) << o.err;
+  }
 }
 
 TEST(Cli, DataSetLargerThanMemoryIsRefusedUpFront) {
