@@ -1,17 +1,12 @@
 // Data sets: the XOR table and CSV files, with errors that name file and line.
-#include <cerrno>
-#include <charconv>
 #include <cmath>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <limits>
-#include <sstream>
 #include <string>
 #include <string_view>
 
 #include "backprop/dataset.hpp"
 #include "backprop/error.hpp"
+#include "csv_text.hpp"
 
 namespace backprop {
 
@@ -34,97 +29,23 @@ Dataset Dataset::xor_points(std::size_t samples) {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t");
-  if (first == std::string_view::npos) return {};
-  const auto last = s.find_last_not_of(" \t");
-  return s.substr(first, last - first + 1);
-}
-
-std::vector<std::string_view> split_cells(std::string_view line) {
-  std::vector<std::string_view> cells;
-  std::size_t start = 0;
-  while (true) {
-    const auto comma = line.find(',', start);
-    cells.push_back(trim(line.substr(start, comma - start)));
-    if (comma == std::string_view::npos) break;
-    start = comma + 1;
-  }
-  return cells;
-}
-
-// Parses the whole cell as a number; false when it is not one.
-bool parse_number(std::string_view cell, double& value) {
-  if (cell.empty()) return false;
-  if (cell.front() == '+') cell.remove_prefix(1);  // from_chars rejects a leading '+'
-  const auto [end, ec] = std::from_chars(cell.data(), cell.data() + cell.size(), value);
-  if (ec == std::errc::result_out_of_range) {
-    value = std::numeric_limits<double>::infinity();  // reported as too large below
-    return end == cell.data() + cell.size();
-  }
-  return ec == std::errc() && end == cell.data() + cell.size();
-}
-
+// Parses a data file's text: a header line, optional, then one sample a line.
 class CsvReader {
  public:
   explicit CsvReader(std::string path) : path_(std::move(path)) {}
 
-  [[noreturn]] void fail(std::size_t line, const std::string& message) const {
-    throw Error(path_ + ":" + std::to_string(line) + ": " + message);
-  }
-
-  std::string read_whole_file() const {
-    std::error_code ec;
-    if (std::filesystem::is_directory(path_, ec)) {
-      throw Error("cannot read data file '" + path_ + "': it is a directory");
-    }
-    std::ifstream in(path_, std::ios::binary);
-    if (!in) {
-      throw Error("cannot open data file '" + path_ + "': " + std::strerror(errno));
-    }
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    if (in.bad()) throw Error("cannot read data file '" + path_ + "'");
-    return buffer.str();
-  }
-
-  // A text CSV holds printable characters, tabs and line ends only.
-  void reject_binary(std::string_view text) const {
-    std::size_t line = 1;
-    for (const char ch : text) {
-      const auto c = static_cast<unsigned char>(ch);
-      if (c == '\n') {
-        ++line;
-      } else if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7f) {
-        char hex[8];
-        std::snprintf(hex, sizeof hex, "0x%02x", c);
-        fail(line, std::string("binary data (byte ") + hex + "): not a text CSV file");
-      }
-    }
-  }
-
   Dataset parse(std::string_view text) const {
     Dataset d;
     std::size_t columns = 0;  // fixed by the first non-blank line
-    std::size_t line_number = 0;
-    std::size_t pos = 0;
-    while (pos < text.size()) {
-      auto end = text.find('\n', pos);
-      if (end == std::string_view::npos) end = text.size();
-      std::string_view line = text.substr(pos, end - pos);
-      pos = end + 1;
-      ++line_number;
-      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-      if (trim(line).empty()) continue;
-
-      const auto cells = split_cells(line);
+    csv::for_each_line(text, [&](std::size_t line_number, std::string_view line) {
+      const auto cells = csv::split_cells(line);
       const bool first = columns == 0;
       if (first) {
         columns = cells.size();
         if (columns < 2) {
           fail(line_number, "found 1 column; need at least one feature column and a target column");
         }
-        if (is_header(cells)) continue;
+        if (is_header(cells)) return;
       }
       if (cells.size() != columns) {
         fail(line_number, "expected " + std::to_string(columns) + " columns (" +
@@ -142,7 +63,7 @@ class CsvReader {
           d.targets.push_back(value);
         }
       }
-    }
+    });
     if (d.targets.empty()) throw Error(path_ + ": no data rows");
     d.inputs = columns - 1;
     d.outputs = 1;
@@ -150,10 +71,12 @@ class CsvReader {
   }
 
  private:
+  [[noreturn]] void fail(std::size_t line, const std::string& message) const { csv::fail_at(path_, line, message); }
+
   static bool is_header(const std::vector<std::string_view>& cells) {
     double ignored;
     for (const auto cell : cells) {
-      if (parse_number(cell, ignored)) return false;
+      if (csv::parse_number(cell, ignored)) return false;
     }
     return true;
   }
@@ -162,7 +85,7 @@ class CsvReader {
     const std::string where = "column " + std::to_string(column) + ": ";
     if (cell.empty()) fail(line, where + "empty cell");
     double value;
-    if (!parse_number(cell, value)) {
+    if (!csv::parse_number(cell, value)) {
       fail(line, where + "'" + std::string(cell) + "' is not a number");
     }
     if (std::isnan(value)) fail(line, where + "'" + std::string(cell) + "' is NaN");
@@ -178,11 +101,10 @@ class CsvReader {
 }  // namespace
 
 Dataset Dataset::from_csv(const std::string& path) {
-  CsvReader reader(path);
-  const std::string text = reader.read_whole_file();
+  const std::string text = csv::read_text_file(path, "data file");
   if (text.empty()) throw Error(path + ": the file is empty");
-  reader.reject_binary(text);
-  return reader.parse(text);
+  csv::reject_binary(path, text);
+  return CsvReader(path).parse(text);
 }
 
 void validate(const Dataset& d) {

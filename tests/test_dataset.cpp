@@ -2,7 +2,10 @@
 // and line in the message.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <random>
+#include <string>
+#include <vector>
 
 #include "backprop/backprop.hpp"
 #include "csv_error_format.hpp"
@@ -95,6 +98,20 @@ TEST(Dataset, ValidateRejectsInconsistentArrays) {
   d.targets[1] = 2.0f;
   EXPECT_THROW(validate(d), Error);
   EXPECT_THROW(validate(Dataset{}), Error);
+}
+
+// Beyond double's range a cell is too large (refused) or too small (zero, as
+// strtod reads it), whichever way the number is written.
+TEST(Csv, NumbersPastDoublesRangeAreJudgedByTheirSize) {
+  const std::string zeros(400, '0');
+  TempFile file("1e-400,-1e-400,0\n0." + zeros + "1,1e-99999999999999999999999,1\n1000e-330,2,0\n");
+  const Dataset d = Dataset::from_csv(file.path());
+  EXPECT_EQ(d.features, (std::vector<float>{0, 0, 0, 0, 0, 2}));
+  EXPECT_TRUE(std::signbit(d.features[1]));
+  const std::vector<std::string> too_large = {"1e400", "-1e400", "1" + zeros, "0.001e312", "1e99999999999999999999999"};
+  for (const auto& big : too_large) {
+    expect_csv_error("0,0,0\n1," + big + ",1\n", {":2:", "too large"});
+  }
 }
 
 // Damaged files, made by random edits of a good one (bytes replaced,

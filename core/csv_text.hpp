@@ -1,0 +1,53 @@
+// What the two CSV readers share (data sets in dataset.cpp, parameters in
+// parameters_csv.cpp): reading a file whole, refusing binary bytes, walking
+// its lines, and splitting and parsing cells. Every error names the file and,
+// past opening it, the line.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "backprop/error.hpp"
+
+namespace backprop::csv {
+
+// The file's bytes, or Error "cannot open <what> '<path>': <reason>" (also
+// for a directory). `what` says which file it is: "data file".
+std::string read_text_file(const std::string& path, const std::string& what);
+
+[[noreturn]] inline void fail_at(const std::string& path, std::size_t line, const std::string& message) {
+  throw Error(path + ":" + std::to_string(line) + ": " + message);
+}
+
+// Error at the first byte a text CSV cannot hold: printable characters,
+// tabs and line ends only.
+void reject_binary(const std::string& path, std::string_view text);
+
+std::string_view trim(std::string_view s);  // spaces and tabs off both ends
+
+// The cells of one line, trimmed: "a, b" gives {"a", "b"}.
+std::vector<std::string_view> split_cells(std::string_view line);
+
+// Parses the whole cell as a number; false when it is not one. A number too
+// large for a double comes back as infinity, one too small as zero.
+bool parse_number(std::string_view cell, double& value);
+
+// Calls on_line(number, line) for each line that is not blank, numbered from
+// 1 and without its line end ("\n" or "\r\n").
+template <class OnLine>
+void for_each_line(std::string_view text, OnLine&& on_line) {
+  std::size_t number = 0, pos = 0;
+  while (pos < text.size()) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(pos, end - pos);
+    pos = end + 1;
+    ++number;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (!trim(line).empty()) on_line(number, line);
+  }
+}
+
+}  // namespace backprop::csv
