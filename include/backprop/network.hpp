@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <iosfwd>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,18 @@ struct Parameters {
 
   // Zero-filled parameters of the given shape.
   static Parameters zeros(const Shape& shape);
+
+  // As CSV: the line "parameter,row,column,value", then one line per value
+  // of W1 (inputs x hidden), b1 (row 0), W2 (hidden x outputs) and b2
+  // (row 0), such as "W1,1,3,-0.25", each printed so that it reads back to
+  // the same double.
+  void write_csv(std::ostream& out) const;
+
+  // What write_csv writes, its lines in any order; the shape comes from the
+  // indices. Throws backprop::Error naming the file and line for a damaged
+  // file: an unknown parameter, a bad index or value, a value given twice or
+  // missing.
+  static Parameters from_csv(const std::string& path);
 };
 
 // Throws backprop::Error unless the four arrays have the sizes the shape says
