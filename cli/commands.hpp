@@ -20,6 +20,7 @@ struct RunArgs {
   std::int64_t threads = 0;
   bool tf32 = false;
   std::string data_csv;
+  std::string init_csv;  // a saved network to start from, in place of --init, --seed and --hidden
   std::string loss_csv;
 };
 

@@ -53,9 +53,9 @@ void print_comparison(const std::vector<ComparedRun>& runs) {
 }  // namespace
 
 int compare_command(const CompareArgs& args) {
-  std::ofstream loss_file = open_output_file(args.loss_csv, "loss file");
   const Dataset data = load_data(args);
   const Parameters initial = initial_parameters(args, data);
+  std::ofstream loss_file = open_output_file(args.loss_csv, "loss file");
 
   std::vector<std::string> backends = args.backends;
   if (backends.empty()) {

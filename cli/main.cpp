@@ -43,15 +43,20 @@ const auto kFinitePositive = CLI::Validator(
 
 // The options train and compare share.
 void add_run_options(CLI::App& cmd, RunArgs& args) {
-  cmd.add_option("--init", args.init, "Initial weights: numpy (the article's) or xavier")
-      ->check(CLI::IsMember({"numpy", "xavier"}))
-      ->capture_default_str();
-  cmd.add_option("--seed", args.seed, "Random seed, as np.random.seed")
-      ->check(CLI::Range(std::int64_t{0}, std::int64_t{4294967295}))
-      ->capture_default_str();
-  cmd.add_option("--hidden", args.hidden, "Hidden units")
-      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 20))
-      ->capture_default_str();
+  auto* init = cmd.add_option("--init", args.init, "Initial weights: numpy (the article's) or xavier")
+                   ->check(CLI::IsMember({"numpy", "xavier"}))
+                   ->capture_default_str();
+  auto* seed = cmd.add_option("--seed", args.seed, "Random seed, as np.random.seed")
+                   ->check(CLI::Range(std::int64_t{0}, std::int64_t{4294967295}))
+                   ->capture_default_str();
+  auto* hidden = cmd.add_option("--hidden", args.hidden, "Hidden units")
+                     ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 20))
+                     ->capture_default_str();
+  // A saved network brings its own weights and width.
+  cmd.add_option("--init-csv", args.init_csv, "Start from the network in this CSV file, as train --params-csv writes it")
+      ->excludes(init)
+      ->excludes(seed)
+      ->excludes(hidden);
   cmd.add_option("--lr", args.lr, "Learning rate")->check(kFinitePositive)->capture_default_str();
   cmd.add_option("--epochs", args.epochs, "Epochs of full-batch gradient descent")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{100'000'000}))

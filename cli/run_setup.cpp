@@ -38,6 +38,14 @@ Dataset load_data(const RunArgs& args) {
 }
 
 Parameters initial_parameters(const RunArgs& args, const Dataset& data) {
+  if (!args.init_csv.empty()) {
+    Parameters saved = Parameters::from_csv(args.init_csv);
+    if (saved.shape.inputs != data.inputs || saved.shape.outputs != data.outputs) {
+      throw Error(args.init_csv + " holds a " + to_string(saved.shape) + " network; the data set has " +
+                  count_of(data.inputs, "input") + " and " + count_of(data.outputs, "output"));
+    }
+    return saved;
+  }
   const Shape shape{data.inputs, static_cast<std::size_t>(args.hidden), data.outputs};
   const auto kind = args.init == "xavier" ? Initialisation::xavier : Initialisation::numpy;
   return initialise(kind, shape, static_cast<std::uint32_t>(args.seed));
@@ -82,19 +90,7 @@ void write_losses(std::ofstream& file, const std::string& path, const std::vecto
 
 void write_parameters(std::ofstream& file, const std::string& path, const Parameters& params) {
   if (!file.is_open()) return;
-  const Shape& shape = params.shape;
-  file << "parameter,row,column,value\n";
-  char line[96];
-  const auto write_matrix = [&](const char* name, const std::vector<double>& values, std::size_t columns) {
-    for (std::size_t k = 0; k < values.size(); ++k) {
-      std::snprintf(line, sizeof line, "%s,%zu,%zu,%.17g\n", name, k / columns, k % columns, values[k]);
-      file << line;
-    }
-  };
-  write_matrix("W1", params.W1, shape.hidden);
-  write_matrix("b1", params.b1, shape.hidden);
-  write_matrix("W2", params.W2, shape.outputs);
-  write_matrix("b2", params.b2, shape.outputs);
+  params.write_csv(file);
   close_checked(file, "parameter file", path);
 }
 

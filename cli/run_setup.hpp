@@ -17,7 +17,8 @@ namespace backprop::cli {
 // they would not fit in this machine's memory).
 Dataset load_data(const RunArgs& args);
 
-// --init drawn with --seed for the data's widths and --hidden units.
+// --init drawn with --seed for the data's widths and --hidden units, or the
+// network in the --init-csv file (refused unless its widths fit the data).
 Parameters initial_parameters(const RunArgs& args, const Dataset& data);
 
 // --threads and --tf32.
@@ -37,10 +38,8 @@ std::ofstream open_output_file(const std::string& path, const std::string& what)
 void write_losses(std::ofstream& file, const std::string& path, const std::vector<std::string>& names,
                   const std::vector<const std::vector<double>*>& losses);
 
-// "parameter,row,column,value" then one line per value of W1 (inputs x
-// hidden), b1 (row 0), W2 (hidden x outputs) and b2 (row 0), each printed
-// so that it reads back to the same double. Does nothing when the file is
-// not open.
+// The parameters as Parameters::write_csv writes them, which --init-csv
+// reads back. Does nothing when the file is not open.
 void write_parameters(std::ofstream& file, const std::string& path, const Parameters& params);
 
 }  // namespace backprop::cli

@@ -55,9 +55,12 @@ void print_predictions(const Dataset& data, const std::vector<double>& probabili
 }  // namespace
 
 int train_command(const TrainArgs& args) {
+  // Inputs read before any output is opened, so that --params-csv may
+  // overwrite the --init-csv it started from.
+  const Dataset data = load_data(args);
+  const Parameters initial = initial_parameters(args, data);
   std::ofstream loss_file = open_output_file(args.loss_csv, "loss file");
   std::ofstream params_file = open_output_file(args.params_csv, "parameter file");
-  const Dataset data = load_data(args);
 
   if (args.backend == "auto") {
     for (const auto& info : list_backends()) {
@@ -67,7 +70,6 @@ int train_command(const TrainArgs& args) {
     }
   }
   const auto backend = make_backend(args.backend, backend_config(args));
-  const Parameters initial = initial_parameters(args, data);
 
   TrainOptions options;
   options.epochs = static_cast<std::size_t>(args.epochs);

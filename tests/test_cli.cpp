@@ -180,6 +180,67 @@ TEST(Cli, ParamsCsvHoldsTheTrainedNetwork) {
   EXPECT_LT(logged, 0.01);  // trained: the article's run ends near 0.0057
 }
 
+// The epochs' loss cells of a --loss-csv file, from `first` on, as printed.
+std::vector<std::string> loss_cells(const std::string& path, std::size_t first = 0) {
+  std::istringstream lines(slurp(path));
+  std::string line;
+  std::vector<std::string> cells;
+  std::getline(lines, line);  // header
+  for (std::size_t e = 0; std::getline(lines, line); ++e) {
+    if (e >= first) cells.push_back(line.substr(line.find(',') + 1));
+  }
+  return cells;
+}
+
+// Training 5000 epochs, saving, and training 5000 more from the saved file
+// gives the losses of one 10000-epoch run, bit for bit: the file holds the
+// float32 network exactly. --params-csv may overwrite the --init-csv file.
+TEST(Cli, InitCsvResumesWhereParamsCsvLeftOff) {
+  TempFile params("", ".csv"), whole("", ".csv"), second("", ".csv");
+  const std::string run = "train --backend cpu --log-every 0 ";
+  ASSERT_EQ(run_cli(run + "--epochs 10000 --loss-csv " + whole.path()).status, 0);
+  ASSERT_EQ(run_cli(run + "--epochs 5000 --params-csv " + params.path()).status, 0);
+  const Outcome resumed =
+      run_cli(run + "--epochs 5000 --init-csv " + params.path() + " --params-csv " + params.path() +
+              " --loss-csv " + second.path());
+  ASSERT_EQ(resumed.status, 0) << resumed.err;
+  const auto expected = loss_cells(whole.path(), 5000);
+  ASSERT_EQ(expected.size(), 5000u);
+  EXPECT_EQ(loss_cells(second.path()), expected);
+  EXPECT_TRUE(contains(resumed.out, "  [1 1]  |   0    |    0\n")) << resumed.out;  // trained by now
+
+  // The file now holds the network after all 10000 epochs: one more epoch
+  // from it logs the whole run's next loss, which a 10001-epoch run logs.
+  TempFile longer("", ".csv"), next("", ".csv");
+  ASSERT_EQ(run_cli(run + "--epochs 10001 --loss-csv " + longer.path()).status, 0);
+  ASSERT_EQ(run_cli(run + "--epochs 1 --init-csv " + params.path() + " --loss-csv " + next.path()).status, 0);
+  EXPECT_EQ(loss_cells(next.path()), loss_cells(longer.path(), 10000));
+
+  const Outcome compared = run_cli("compare --backends cpu --epochs 5 --init-csv " + params.path());
+  EXPECT_EQ(compared.status, 0) << compared.err;
+  EXPECT_TRUE(contains(compared.err, "comparing 2-4-1")) << compared.err;
+}
+
+TEST(Cli, InitCsvTakesTheNetworksOwnStartAndWidth) {
+  TempFile params("", ".csv");
+  ASSERT_EQ(run_cli("train --backend cpu --epochs 1 --params-csv " + params.path()).status, 0);
+  for (const std::string flag : {"--init numpy", "--seed 1", "--hidden 8"}) {
+    const Outcome o = run_cli("train --backend cpu --init-csv " + params.path() + " " + flag);
+    EXPECT_EQ(o.status, 2) << flag;
+    EXPECT_TRUE(contains(o.err, "excludes --init-csv")) << o.err;
+  }
+  TempFile three_features("1,2,3,1\n0,0,0,0\n");
+  const Outcome misfit = run_cli("train --backend cpu --init-csv " + params.path() + " --data " + three_features.path());
+  EXPECT_EQ(misfit.status, 1);
+  EXPECT_TRUE(contains(misfit.err, params.path() + " holds a 2-4-1 network; the data set has 3 inputs and 1 output"))
+      << misfit.err;
+  TempFile damaged("parameter,row,column,value\nW1,0,0,1\nW1,0,0,2\n");
+  const Outcome bad = run_cli("train --backend cpu --init-csv " + damaged.path());
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_TRUE(contains(bad.err, damaged.path() + ":3: W1 row 0 column 0 is given twice")) << bad.err;
+  EXPECT_EQ(bad.out, "");
+}
+
 // --init xavier changes the start (the flag is not ignored) and, on 16
 // hidden units, learns XOR well inside the article's 10000 epochs.
 TEST(Cli, XavierStartLearnsXor) {
