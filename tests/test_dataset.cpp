@@ -9,6 +9,7 @@
 
 #include "backprop/backprop.hpp"
 #include "csv_error_format.hpp"
+#include "random_edits.hpp"
 #include "temp_file.hpp"
 
 namespace backprop {
@@ -124,17 +125,7 @@ TEST(Csv, DamagedFilesLoadValidOrFailNamingTheLine) {
   std::mt19937 rng(11);
   int loaded = 0, refused = 0;
   for (int trial = 0; trial < 3000; ++trial) {
-    std::string text = good;
-    const int edits = 1 + static_cast<int>(rng() % 4);
-    for (int e = 0; e < edits; ++e) {
-      const std::size_t at = rng() % (text.size() + 1);
-      const char c = alphabet[rng() % alphabet.size()];
-      switch (rng() % 3) {
-        case 0: if (at < text.size()) text[at] = c; break;
-        case 1: text.insert(at, 1, c); break;
-        default: if (at < text.size()) text.erase(at, 1);
-      }
-    }
+    const std::string text = testing::randomly_edited(good, alphabet, 4, rng);
     TempFile file(text);
     try {
       const Dataset d = Dataset::from_csv(file.path());

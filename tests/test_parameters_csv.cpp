@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "backprop/backprop.hpp"
+#include "random_edits.hpp"
 #include "temp_file.hpp"
 
 namespace backprop {
@@ -151,17 +152,7 @@ TEST(ParametersCsv, DamagedFilesReadValidOrFailNamingTheFile) {
   std::mt19937 rng(17);
   int read = 0, refused = 0;
   for (int trial = 0; trial < 2000; ++trial) {
-    std::string text = good;
-    const int edits = 1 + static_cast<int>(rng() % 3);
-    for (int e = 0; e < edits; ++e) {
-      const std::size_t at = rng() % (text.size() + 1);
-      const char c = alphabet[rng() % alphabet.size()];
-      switch (rng() % 3) {
-        case 0: if (at < text.size()) text[at] = c; break;
-        case 1: text.insert(at, 1, c); break;
-        default: if (at < text.size()) text.erase(at, 1);
-      }
-    }
+    const std::string text = testing::randomly_edited(good, alphabet, 3, rng);
     TempFile file(text);
     try {
       const Parameters p = Parameters::from_csv(file.path());
