@@ -343,18 +343,13 @@ TEST(Cli, TrainsOnCsvData) {
   EXPECT_TRUE(contains(o.out, "Epoch  9000 | Loss: 0.0192")) << o.out;
 }
 
-TEST(Cli, UnwritableLossCsvFailsBeforeTraining) {
-  const Outcome o = run_cli("train --backend cpu --loss-csv /nonexistent/dir/loss.csv");
-  EXPECT_EQ(o.status, 1);
-  EXPECT_TRUE(contains(o.err, "cannot write loss file '/nonexistent/dir/loss.csv'")) << o.err;
-  EXPECT_EQ(o.out, "");  // not one epoch ran
-}
-
-TEST(Cli, UnwritableParamsCsvFailsBeforeTraining) {
-  const Outcome o = run_cli("train --backend cpu --params-csv /nonexistent/dir/params.csv");
-  EXPECT_EQ(o.status, 1);
-  EXPECT_TRUE(contains(o.err, "cannot write parameter file '/nonexistent/dir/params.csv'")) << o.err;
-  EXPECT_EQ(o.out, "");
+TEST(Cli, UnwritableOutputFilesFailBeforeTraining) {
+  for (const auto& [flag, what] : {std::pair{"--loss-csv", "loss file"}, std::pair{"--params-csv", "parameter file"}}) {
+    const Outcome o = run_cli(std::string("train --backend cpu ") + flag + " /nonexistent/dir/out.csv");
+    EXPECT_EQ(o.status, 1) << flag;
+    EXPECT_TRUE(contains(o.err, std::string("cannot write ") + what + " '/nonexistent/dir/out.csv'")) << o.err;
+    EXPECT_EQ(o.out, "");  // not one epoch ran
+  }
 }
 
 // A file that opens but cannot take the lines (a full device) fails the
