@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -24,8 +25,8 @@ constexpr std::string_view kHeader = "parameter,row,column,value";
 constexpr std::array<std::string_view, 4> kNames = {"W1", "b1", "W2", "b2"};
 enum Array { kW1, kB1, kW2, kB2 };
 
-// Index bound: a width fits an int (validate(Shape)), so an index is below it.
-constexpr std::size_t kMaxIndex = 2147483646;
+// A width fits an int (validate(Shape)), so an index is below the largest.
+constexpr std::size_t kMaxIndex = std::numeric_limits<int>::max() - 1;
 
 struct Entry {
   int array;
