@@ -18,6 +18,7 @@
 #include "backprop/backprop.hpp"
 #include "cuda_on_host.hpp"
 #include "cuda_parity_checks.hpp"
+#include "restarted_session.hpp"
 #include "cuda_runtime.h"
 
 namespace backprop {
@@ -276,6 +277,14 @@ TEST_F(CudaOnHost, EpochsInOneLaunchMatchGraphReplays) {
 }
 
 TEST_F(CudaOnHost, TwoRunsAreBitIdentical) { check_two_runs_identical(*emulated_cuda(), 3001, 64, 10); }
+
+// The narrow step, the GEMMs and the epochs in one launch.
+TEST_F(CudaOnHost, ARestartedSessionContinuesTheRun) {
+  check_restart_continues_the_run(*emulated_cuda(), 1000, 4, Precision::f32);
+  check_restart_continues_the_run(*emulated_cuda(), 300, 300, Precision::f32, 3);
+  check_restart_continues_the_run(*emulated_cuda(), 100, 4, Precision::f32);
+  check_restart_continues_the_run(*emulated_cuda(), 100, 4, Precision::f64);
+}
 
 // The bounds of test_cuda_parity.cpp's CudaMemory test.
 TEST_F(CudaOnHost, MemoryGrowsOnlyByTheDataSet) {

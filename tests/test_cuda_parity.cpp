@@ -6,6 +6,7 @@
 #include "backprop/backprop.hpp"
 #include "concurrent_sessions.hpp"
 #include "cuda_parity_checks.hpp"
+#include "restarted_session.hpp"
 
 namespace backprop {
 namespace {
@@ -80,6 +81,17 @@ TEST(CudaDeterminism, TwoRunsAreBitIdentical) {
   REQUIRE_CUDA(cuda);
   check_two_runs_identical(*cuda, 100003, 64, 30);   // the narrow step, 8 lanes a sample
   check_two_runs_identical(*cuda, 100003, 300, 30);  // the GEMMs
+}
+
+// A new session from the parameters a stopped one handed out continues the
+// run bit for bit (restarted_session.hpp): the narrow step, the GEMMs, and
+// the epochs in one launch.
+TEST(CudaDeterminism, ARestartedSessionContinuesTheRun) {
+  REQUIRE_CUDA(cuda);
+  check_restart_continues_the_run(*cuda, 100003, 64, Precision::f32);
+  check_restart_continues_the_run(*cuda, 100003, 300, Precision::f32);
+  check_restart_continues_the_run(*cuda, 100, 4, Precision::f32);
+  check_restart_continues_the_run(*cuda, 100, 4, Precision::f64);
 }
 
 // Chunk edges: one sample, fewer samples than a chunk, and several chunks

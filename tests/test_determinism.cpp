@@ -7,6 +7,7 @@
 #include "concurrent_sessions.hpp"
 #include "golden_file.hpp"
 #include "print_values.hpp"
+#include "restarted_session.hpp"
 
 namespace backprop {
 namespace {
@@ -41,6 +42,17 @@ TEST_P(Determinism, ThreadCountDoesNotChangeAnyBit) {
 
 TEST_P(Determinism, RepeatedRunsAreIdentical) {
   EXPECT_EQ(run(2, GetParam()).losses, run(2, GetParam()).losses);
+}
+
+// A new session from the parameters a stopped one handed out continues the
+// run bit for bit (restarted_session.hpp): the narrow kernels on one chunk,
+// and the chunked kernels on a pool of threads.
+TEST_P(Determinism, ARestartedSessionContinuesTheRun) {
+  BackendConfig config;
+  config.threads = 2;
+  const auto cpu = make_backend("cpu", config);
+  testing::check_restart_continues_the_run(*cpu, 1000, 4, GetParam());
+  testing::check_restart_continues_the_run(*cpu, 5000, 64, GetParam());
 }
 
 INSTANTIATE_TEST_SUITE_P(Precisions, Determinism, ::testing::Values(Precision::f32, Precision::f64),
