@@ -13,8 +13,8 @@
 
 namespace backprop::csv {
 
-// The file's bytes, or Error "cannot open <what> '<path>': <reason>" (also
-// for a directory). `what` says which file it is: "data file".
+// The file's bytes, or Error "cannot open <what> '<path>': <reason>" ("cannot
+// read" for a directory). `what` says which file it is: "data file".
 std::string read_text_file(const std::string& path, const std::string& what);
 
 [[noreturn]] inline void fail_at(const std::string& path, std::size_t line, const std::string& message) {

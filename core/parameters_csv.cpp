@@ -28,6 +28,11 @@ enum Array { kW1, kB1, kW2, kB2 };
 // A width fits an int (validate(Shape)), so an index is below the largest.
 constexpr std::size_t kMaxIndex = std::numeric_limits<int>::max() - 1;
 
+// Each array's rows and columns: W1 (inputs, hidden), b1 (1, hidden),
+// W2 (hidden, outputs), b2 (1, outputs).
+std::size_t rows(int array, const Shape& s) { return array == kW1 ? s.inputs : array == kW2 ? s.hidden : 1; }
+std::size_t columns(int array, const Shape& s) { return array == kW1 || array == kB1 ? s.hidden : s.outputs; }
+
 struct Entry {
   int array;
   std::size_t row, column;
@@ -99,8 +104,7 @@ class ParametersReader {
     return value;
   }
 
-  // The widths the indices reach: W1 is (inputs, hidden), b1 (1, hidden),
-  // W2 (hidden, outputs), b2 (1, outputs).
+  // The widths the indices reach, by the layout rows() and columns() give.
   Shape shape_of_entries() const {
     Shape s{0, 0, 0};
     for (const Entry& e : entries_) {
@@ -110,13 +114,6 @@ class ParametersReader {
       if (e.array == kW2 || e.array == kB2) s.outputs = std::max(s.outputs, e.column + 1);
     }
     return s;
-  }
-
-  static std::size_t rows(int array, const Shape& s) {
-    return array == kW1 ? s.inputs : array == kW2 ? s.hidden : 1;
-  }
-  static std::size_t columns(int array, const Shape& s) {
-    return array == kW1 || array == kB1 ? s.hidden : s.outputs;
   }
 
   // Sorts the values by parameter, row and column, and fails at the second
@@ -166,14 +163,13 @@ class ParametersReader {
 void Parameters::write_csv(std::ostream& out) const {
   out << kHeader << '\n';
   const std::array<const std::vector<double>*, 4> arrays = {&W1, &b1, &W2, &b2};
-  const std::array<std::size_t, 4> widths = {shape.hidden, shape.hidden, shape.outputs, shape.outputs};
   char line[96];
   for (int a = kW1; a <= kB2; ++a) {
     const std::vector<double>& values = *arrays[a];
+    const std::size_t width = columns(a, shape);
     for (std::size_t k = 0; k < values.size(); ++k) {
       // 17 significant digits: enough for every double to read back as itself.
-      std::snprintf(line, sizeof line, "%s,%zu,%zu,%.17g\n", kNames[a].data(), k / widths[a], k % widths[a],
-                    values[k]);
+      std::snprintf(line, sizeof line, "%s,%zu,%zu,%.17g\n", kNames[a].data(), k / width, k % width, values[k]);
       out << line;
     }
   }
