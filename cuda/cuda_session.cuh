@@ -45,6 +45,11 @@ class CudaSession : public TrainingSession {
 
   cudaStream_t stream() const { return stream_.get(); }
 
+  // An epoch records its loss as the summed loss times this (a multiply in
+  // the update kernel, not a division). gradients() takes the same product,
+  // so the loss it returns is the one the next epoch records.
+  double inv_samples() const { return 1.0 / static_cast<double>(samples_); }
+
   const int in_, hidden_, out_;
   const std::size_t samples_;
   Stream stream_;

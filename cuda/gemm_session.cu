@@ -96,7 +96,7 @@ class GemmSession final : public CudaSession<T> {
     g.db1 = db1_.download(db1_.size(), s);
     g.dW2 = download_as_double(dW2_, s);
     g.db2 = db2_.download(db2_.size(), s);
-    g.loss = loss_sum_.download(1, s)[0] / static_cast<double>(samples_);
+    g.loss = loss_sum_.download(1, s)[0] * this->inv_samples();
     return g;
   }
 
@@ -105,7 +105,7 @@ class GemmSession final : public CudaSession<T> {
     const SgdArrays<T> a{in_, hidden_, out_, W1_.data(), b1_.data(), W2_.data(), b2_.data(),
                          dW1_.data(), dW2_.data(), db1_.data(), db2_.data(), loss_sum_.data(),
                          loss_history, epoch};
-    sgd_update(a, rate, 1.0 / static_cast<double>(samples_), this->stream());
+    sgd_update(a, rate, this->inv_samples(), this->stream());
   }
 
   std::size_t working_bytes() const override {

@@ -61,7 +61,7 @@ class NarrowSession final : public CudaSession<T> {
     g.db1 = slice(at_.db1, at_.dW2);
     g.dW2 = slice(at_.dW2, at_.db2);
     g.db2 = slice(at_.db2, at_.loss);
-    g.loss = sums[at_.loss] / static_cast<double>(samples_);
+    g.loss = sums[at_.loss] * this->inv_samples();
     return g;
   }
 
@@ -86,7 +86,7 @@ class NarrowSession final : public CudaSession<T> {
   }
 
   NarrowUpdate<T> update(T rate, double* loss_history, unsigned* epoch) const {
-    return {W1_.data(), b1_.data(), W2_.data(), b2_.data(), rate, 1.0 / static_cast<double>(samples_),
+    return {W1_.data(), b1_.data(), W2_.data(), b2_.data(), rate, this->inv_samples(),
             loss_history, epoch};
   }
 

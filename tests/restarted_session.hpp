@@ -1,7 +1,8 @@
 // A training run stopped, its parameters handed out, and a new session
 // started from them (what --params-csv and --init-csv do between two runs of
 // the command line) continues the run bit for bit: the parameters are all
-// of a run's state, none of it kept in another form in a session. Used for
+// of a run's state, none of it kept in another form in a session; and the
+// loss of a session that has not trained is the run's next loss. Used for
 // the cpu backend, the CUDA emulation and cuda on a GPU.
 #pragma once
 
@@ -27,6 +28,9 @@ inline void check_restart_continues_the_run(const Backend& backend, std::size_t 
 
   const auto first = backend.start(data, initial, precision);
   first->run_epochs(epochs, lr);
+  // What `backprop evaluate` prints: a fresh session's loss, before any
+  // update, is the loss the run logs at its next epoch.
+  EXPECT_EQ(backend.start(data, first->parameters(), precision)->gradients().loss, all[epochs]);
   const auto second = backend.start(data, first->parameters(), precision);
   EXPECT_EQ(second->run_epochs(epochs, lr), std::vector<double>(all.begin() + epochs, all.end()));
 
