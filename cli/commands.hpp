@@ -9,17 +9,22 @@
 
 namespace backprop::cli {
 
-// What train and compare share: the data, the network and the schedule.
-struct RunArgs {
+// What every command that runs a network takes: the data set and the
+// backend's settings.
+struct CommonArgs {
+  std::int64_t samples = 4;
+  std::string data_csv;
+  std::int64_t threads = 0;
+  bool tf32 = false;
+};
+
+// What train and compare add: the network to start from and the schedule.
+struct RunArgs : CommonArgs {
   std::string init = "numpy";
   std::int64_t seed = 42;
   std::int64_t hidden = 4;
   double lr = 1.0;
   std::int64_t epochs = 10000;
-  std::int64_t samples = 4;
-  std::int64_t threads = 0;
-  bool tf32 = false;
-  std::string data_csv;
   std::string init_csv;  // a saved network to start from, in place of --init, --seed and --hidden
   std::string loss_csv;
 };
@@ -36,12 +41,23 @@ struct CompareArgs : RunArgs {
   std::vector<std::string> precisions = {"f64", "f32"};
 };
 
+struct EvaluateArgs : CommonArgs {
+  std::string backend = "auto";
+  std::string precision = "f32";
+  std::string params_csv;  // the network, as train --params-csv writes it
+  std::string predictions_csv;
+};
+
 // `backprop train` (train_command.cpp): the article's log and table.
 int train_command(const TrainArgs& args);
 
 // `backprop compare` (compare_command.cpp): one run per backend x precision,
 // each set beside the first.
 int compare_command(const CompareArgs& args);
+
+// `backprop evaluate` (evaluate_command.cpp): a saved network's loss and
+// predictions on a data set, without training.
+int evaluate_command(const EvaluateArgs& args);
 
 // `backprop backends` (main.cpp): every compiled backend, usable or why not.
 int backends_command();

@@ -1,5 +1,5 @@
-// The `backprop` command line: parses the flags of train, compare and
-// backends, runs the one asked for, and turns what it throws into a message
+// The `backprop` command line: parses the flags of train, compare, evaluate
+// and backends, runs the one asked for, and turns what it throws into a message
 // and an exit status.
 //
 // Exit status: 0 success, 2 usage errors (bad flags or values), 1 failures
@@ -41,7 +41,22 @@ const auto kFinitePositive = CLI::Validator(
     },
     "FINITE > 0");
 
-// The options train and compare share.
+// The options of every command that runs a network: the data and the
+// backend's settings.
+void add_common_options(CLI::App& cmd, CommonArgs& args) {
+  auto* samples = cmd.add_option("--samples", args.samples,
+                                 "XOR data set with this many samples (sample i is XOR point i mod 4)")
+                      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 32))
+                      ->capture_default_str();
+  cmd.add_option("--data", args.data_csv, "CSV file: feature columns then the target, one sample a line")
+      ->excludes(samples);
+  cmd.add_option("--threads", args.threads, "CPU threads (0: all)")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1024}))
+      ->capture_default_str();
+  cmd.add_flag("--tf32", args.tf32, "cuda: allow TF32 tensor cores in the GEMMs (not strict FP32)");
+}
+
+// The options train and compare share: the start and the schedule.
 void add_run_options(CLI::App& cmd, RunArgs& args) {
   auto* init = cmd.add_option("--init", args.init, "Initial weights: numpy (the article's) or xavier")
                    ->check(CLI::IsMember({"numpy", "xavier"}))
@@ -61,16 +76,18 @@ void add_run_options(CLI::App& cmd, RunArgs& args) {
   cmd.add_option("--epochs", args.epochs, "Epochs of full-batch gradient descent")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{100'000'000}))
       ->capture_default_str();
-  auto* samples = cmd.add_option("--samples", args.samples,
-                                 "XOR data set with this many samples (sample i is XOR point i mod 4)")
-                      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 32))
-                      ->capture_default_str();
-  cmd.add_option("--data", args.data_csv, "CSV file: feature columns then the target, one sample a line")
-      ->excludes(samples);
-  cmd.add_option("--threads", args.threads, "CPU threads (0: all)")
-      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1024}))
+  add_common_options(cmd, args);
+}
+
+// --backend and --precision, for the commands that run one of each.
+template <class Args>
+void add_backend_options(CLI::App& cmd, Args& args) {
+  cmd.add_option("--backend", args.backend, "Backend: auto, cpu or cuda")
+      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
       ->capture_default_str();
-  cmd.add_flag("--tf32", args.tf32, "cuda: allow TF32 tensor cores in the GEMMs (not strict FP32)");
+  cmd.add_option("--precision", args.precision, "Arithmetic: f32 or f64")
+      ->check(CLI::IsMember({"f32", "f64"}))
+      ->capture_default_str();
 }
 
 }  // namespace
@@ -84,12 +101,7 @@ int main(int argc, char** argv) {
 
   TrainArgs train_args;
   auto* train_cmd = app.add_subcommand("train", "Train the network and print its loss and predictions");
-  train_cmd->add_option("--backend", train_args.backend, "Backend: auto, cpu or cuda")
-      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
-      ->capture_default_str();
-  train_cmd->add_option("--precision", train_args.precision, "Arithmetic: f32 or f64")
-      ->check(CLI::IsMember({"f32", "f64"}))
-      ->capture_default_str();
+  add_backend_options(*train_cmd, train_args);
   train_cmd->add_option("--log-every", train_args.log_every, "Print the loss every this many epochs (0: never)")
       ->check(CLI::Range(std::int64_t{0}, std::int64_t{100'000'000}))
       ->capture_default_str();
@@ -110,12 +122,24 @@ int main(int argc, char** argv) {
   add_run_options(*compare_cmd, compare_args);
   compare_cmd->add_option("--loss-csv", compare_args.loss_csv, "Write every run's loss at every epoch to this CSV file");
 
+  EvaluateArgs evaluate_args;
+  auto* evaluate_cmd = app.add_subcommand(
+      "evaluate", "Run a saved network on a data set and print its loss and predictions, without training");
+  evaluate_cmd->add_option("--params-csv", evaluate_args.params_csv, "The network, as train --params-csv writes it")
+      ->required();
+  add_backend_options(*evaluate_cmd, evaluate_args);
+  add_common_options(*evaluate_cmd, evaluate_args);
+  evaluate_cmd->add_option("--predictions-csv", evaluate_args.predictions_csv,
+                           "Write every sample's target and predicted probability to this CSV file");
+
   auto* backends_cmd = app.add_subcommand("backends", "List the compiled backends, usable or not, and why");
 
   // CLI11 would only say "a subcommand is required"; name the stray word.
   const std::string first = argc > 1 ? argv[1] : "";
-  if (!first.empty() && first[0] != '-' && first != "train" && first != "compare" && first != "backends") {
-    std::fprintf(stderr, "backprop: error: unknown subcommand '%s'; use train, compare or backends\n", argv[1]);
+  if (!first.empty() && first[0] != '-' && first != "train" && first != "compare" && first != "evaluate" &&
+      first != "backends") {
+    std::fprintf(stderr, "backprop: error: unknown subcommand '%s'; use train, compare, evaluate or backends\n",
+                 argv[1]);
     return 2;
   }
   try {
@@ -133,6 +157,7 @@ int main(int argc, char** argv) {
     int status = 2;
     if (train_cmd->parsed()) status = train_command(train_args);
     if (compare_cmd->parsed()) status = compare_command(compare_args);
+    if (evaluate_cmd->parsed()) status = evaluate_command(evaluate_args);
     if (backends_cmd->parsed()) status = backends_command();
     // Output that never arrived (a full disk, a closed file) is a failure,
     // not a success with nothing to show.

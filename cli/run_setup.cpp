@@ -23,29 +23,25 @@ void refuse_if_too_large(std::size_t samples) {
   }
 }
 
-// A full disk shows only when the buffered lines are flushed.
-void close_checked(std::ofstream& file, const std::string& what, const std::string& path) {
-  file.close();
-  if (!file) throw Error("writing " + what + " '" + path + "' failed");
-}
-
 }  // namespace
 
-Dataset load_data(const RunArgs& args) {
+Dataset load_data(const CommonArgs& args) {
   if (!args.data_csv.empty()) return Dataset::from_csv(args.data_csv);
   refuse_if_too_large(static_cast<std::size_t>(args.samples));
   return Dataset::xor_points(static_cast<std::size_t>(args.samples));
 }
 
-Parameters initial_parameters(const RunArgs& args, const Dataset& data) {
-  if (!args.init_csv.empty()) {
-    Parameters saved = Parameters::from_csv(args.init_csv);
-    if (saved.shape.inputs != data.inputs || saved.shape.outputs != data.outputs) {
-      throw Error(args.init_csv + " holds a " + to_string(saved.shape) + " network; the data set has " +
-                  count_of(data.inputs, "input") + " and " + count_of(data.outputs, "output"));
-    }
-    return saved;
+Parameters load_network(const std::string& path, const Dataset& data) {
+  Parameters saved = Parameters::from_csv(path);
+  if (saved.shape.inputs != data.inputs || saved.shape.outputs != data.outputs) {
+    throw Error(path + " holds a " + to_string(saved.shape) + " network; the data set has " +
+                count_of(data.inputs, "input") + " and " + count_of(data.outputs, "output"));
   }
+  return saved;
+}
+
+Parameters initial_parameters(const RunArgs& args, const Dataset& data) {
+  if (!args.init_csv.empty()) return load_network(args.init_csv, data);
   const Shape shape{data.inputs, static_cast<std::size_t>(args.hidden), data.outputs};
   const auto kind = args.init == "xavier" ? Initialisation::xavier : Initialisation::numpy;
   return initialise(kind, shape, static_cast<std::uint32_t>(args.seed));
@@ -55,11 +51,26 @@ std::string count_of(std::size_t n, const std::string& noun) {
   return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
 }
 
-BackendConfig backend_config(const RunArgs& args) {
+BackendConfig backend_config(const CommonArgs& args) {
   BackendConfig config;
   config.threads = static_cast<unsigned>(args.threads);
   config.allow_tf32 = args.tf32;
   return config;
+}
+
+std::unique_ptr<Backend> make_chosen_backend(const std::string& name, const CommonArgs& args) {
+  if (name == "auto") {
+    for (const auto& info : list_backends()) {
+      if (info.usable) break;
+      std::fprintf(stderr, "backprop: %s is not usable (%s); falling back\n", info.name.c_str(), info.reason.c_str());
+    }
+  }
+  return make_backend(name, backend_config(args));
+}
+
+void close_checked(std::ofstream& file, const std::string& what, const std::string& path) {
+  file.close();
+  if (!file) throw Error("writing " + what + " '" + path + "' failed");
 }
 
 std::ofstream open_output_file(const std::string& path, const std::string& what) {

@@ -241,6 +241,89 @@ TEST(Cli, InitCsvTakesTheNetworksOwnStartAndWidth) {
   EXPECT_EQ(bad.out, "");
 }
 
+// The loss evaluate prints is the one training would log next: a network
+// saved after 3000 epochs gives the loss a 3001-epoch run logs at its last
+// epoch, in both precisions.
+TEST(Cli, EvaluateGivesTheLossTheNextEpochWouldLog) {
+  for (const std::string precision : {"f32", "f64"}) {
+    TempFile params("", ".csv"), longer("", ".csv");
+    const std::string run = "train --backend cpu --log-every 0 --precision " + precision;
+    ASSERT_EQ(run_cli(run + " --epochs 3000 --params-csv " + params.path()).status, 0);
+    ASSERT_EQ(run_cli(run + " --epochs 3001 --loss-csv " + longer.path()).status, 0);
+    const Outcome o = run_cli("evaluate --backend cpu --precision " + precision + " --params-csv " + params.path());
+    ASSERT_EQ(o.status, 0) << o.err;
+    char expected[64];
+    std::snprintf(expected, sizeof expected, "Loss: %.9g\n",
+                  std::strtod(loss_cells(longer.path(), 3000).at(0).c_str(), nullptr));
+    EXPECT_EQ(o.out.substr(0, o.out.find('\n') + 1), expected) << precision;
+    EXPECT_TRUE(contains(o.err, "evaluating 2-4-1 from " + params.path() + " on cpu (" + precision + "), 4 samples"))
+        << o.err;
+  }
+}
+
+// evaluate shows a trained network's predictions as train does (the table,
+// or the accuracy line), and --predictions-csv holds every probability: its
+// classes are the table's, and it reads back as numbers in (0, 1).
+TEST(Cli, EvaluateShowsThePredictionsTrainShows) {
+  TempFile params("", ".csv"), predictions("", ".csv");
+  const Outcome trained = run_cli("train --backend cpu --log-every 0 --params-csv " + params.path());
+  ASSERT_EQ(trained.status, 0) << trained.err;
+  const Outcome o =
+      run_cli("evaluate --backend cpu --params-csv " + params.path() + " --predictions-csv " + predictions.path());
+  ASSERT_EQ(o.status, 0) << o.err;
+  EXPECT_EQ(o.out.substr(o.out.find('\n') + 1), trained.out);  // after the loss line
+
+  std::istringstream lines(slurp(predictions.path()));
+  std::string line;
+  std::getline(lines, line);
+  EXPECT_EQ(line, "target,probability");
+  const double targets[4] = {0, 1, 1, 0};
+  int samples = 0;
+  for (; std::getline(lines, line); ++samples) {
+    ASSERT_LT(samples, 4) << line;
+    char* end = nullptr;
+    EXPECT_EQ(std::strtod(line.c_str(), &end), targets[samples]) << line;
+    ASSERT_EQ(*end, ',') << line;
+    const double probability = std::strtod(end + 1, &end);
+    EXPECT_EQ(*end, '\0') << line;
+    EXPECT_GT(probability, 0) << line;
+    EXPECT_LT(probability, 1) << line;
+    EXPECT_EQ(probability > 0.5, targets[samples] == 1) << line;  // the table says 0 1 1 0
+  }
+  EXPECT_EQ(samples, 4);
+
+  const Outcome large_trained =
+      run_cli("train --backend cpu --samples 1000 --epochs 20 --log-every 0 --params-csv " + params.path());
+  const Outcome large = run_cli("evaluate --backend cpu --samples 1000 --params-csv " + params.path());
+  ASSERT_EQ(large.status, 0) << large.err;
+  EXPECT_TRUE(contains(large.out, "Accuracy: ")) << large.out;
+  EXPECT_EQ(large.out.substr(large.out.find('\n') + 1), large_trained.out);
+}
+
+TEST(Cli, EvaluateRefusesWhatItCannotUse) {
+  TempFile params("", ".csv");
+  ASSERT_EQ(run_cli("train --backend cpu --epochs 1 --params-csv " + params.path()).status, 0);
+  TempFile three_features("1,2,3,1\n0,0,0,0\n");
+  const Outcome misfit = run_cli("evaluate --params-csv " + params.path() + " --data " + three_features.path());
+  EXPECT_EQ(misfit.status, 1);
+  EXPECT_TRUE(contains(misfit.err, params.path() + " holds a 2-4-1 network; the data set has 3 inputs and 1 output"))
+      << misfit.err;
+  const Outcome missing = run_cli("evaluate --params-csv /nonexistent/net.csv");
+  EXPECT_EQ(missing.status, 1);
+  EXPECT_TRUE(contains(missing.err, "/nonexistent/net.csv")) << missing.err;
+  for (const std::string path : {"/nonexistent/dir/p.csv", "/dev/full"}) {
+    const Outcome o = run_cli("evaluate --backend cpu --params-csv " + params.path() + " --predictions-csv " + path);
+    EXPECT_EQ(o.status, 1) << path;
+    EXPECT_TRUE(contains(o.err, "predictions file '" + path + "'")) << o.err;
+  }
+  // Weights too large for float32 give no finite loss: an error, not "Loss: nan".
+  TempFile huge("parameter,row,column,value\nW1,0,0,1e300\nW1,1,0,1e300\nb1,0,0,0\nW2,0,0,1e300\nb2,0,0,0\n");
+  const Outcome overflow = run_cli("evaluate --backend cpu --params-csv " + huge.path());
+  EXPECT_EQ(overflow.status, 1) << overflow.out;
+  EXPECT_TRUE(contains(overflow.err, "the loss of the network in " + huge.path() + " on this data set is not finite"))
+      << overflow.err;
+}
+
 // --init xavier changes the start (the flag is not ignored) and, on 16
 // hidden units, learns XOR well inside the article's 10000 epochs.
 TEST(Cli, XavierStartLearnsXor) {
@@ -272,6 +355,9 @@ TEST(Cli, HelpExitsZero) {
   EXPECT_EQ(o.status, 0);
   EXPECT_TRUE(contains(o.out, "--loss-csv")) << o.out;
   EXPECT_TRUE(contains(o.out, "--params-csv")) << o.out;
+  const Outcome evaluate = run_cli("evaluate --help");
+  EXPECT_EQ(evaluate.status, 0);
+  EXPECT_TRUE(contains(evaluate.out, "--predictions-csv")) << evaluate.out;
 }
 
 struct UsageCase {
@@ -305,14 +391,19 @@ INSTANTIATE_TEST_SUITE_P(
                       UsageCase{"train --precision f16", "f16"}, UsageCase{"train --seed -1", "--seed"},
                       UsageCase{"train --samples 8 --data x.csv", "excludes"},
                       UsageCase{"compare --backends cpu,tpu", "tpu"}, UsageCase{"compare --precisions f16", "f16"},
-                      UsageCase{"compare --backend cpu", "--backend"}, UsageCase{"compare --hidden 0", "--hidden"}),
+                      UsageCase{"compare --backend cpu", "--backend"}, UsageCase{"compare --hidden 0", "--hidden"},
+                      UsageCase{"evaluate", "--params-csv"}, UsageCase{"evaluate --params-csv n.csv --epochs 5", "--epochs"},
+                      UsageCase{"evaluate --params-csv n.csv --backend tpu", "tpu"}),
     [](const auto& info) { return "case" + std::to_string(info.index); });
 
 // Output that cannot be written (here: a full device) fails the command,
 // for each subcommand, instead of exiting 0 with nothing written.
 TEST(Cli, OutputThatCannotBeWrittenExitsOne) {
-  for (const std::string args : {"train --backend cpu --epochs 20 --log-every 5", "compare --backends cpu --epochs 20",
-                                 "backends"}) {
+  TempFile params("", ".csv");
+  ASSERT_EQ(run_cli("train --backend cpu --epochs 1 --params-csv " + params.path()).status, 0);
+  for (const std::string& args : std::vector<std::string>{
+           "train --backend cpu --epochs 20 --log-every 5", "compare --backends cpu --epochs 20",
+           "evaluate --backend cpu --params-csv " + params.path(), "backends"}) {
     TempFile err("", ".err");
     const std::string command = std::string(BACKPROP_CLI_COMMAND) + " " + args + " >/dev/full 2>" + err.path();
     const int raw = std::system(command.c_str());

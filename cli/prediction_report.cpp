@@ -1,0 +1,80 @@
+#include "prediction_report.hpp"
+
+#include <cstdio>
+
+#include "run_setup.hpp"
+
+namespace backprop::cli {
+namespace {
+
+constexpr std::size_t kTableRows = 8;     // larger data sets get an accuracy line instead
+constexpr std::size_t kTableValues = 16;  // a wider row shows its first values and its width
+
+// "0 1" for {0, 1}: values as %g, space-separated; a row of more than
+// kTableValues ends "... (784 values)" so that the table stays a table.
+template <class V>
+std::string joined(const V* values, std::size_t count) {
+  std::string text;
+  char cell[48];
+  const std::size_t shown = count > kTableValues ? kTableValues - 1 : count;
+  for (std::size_t i = 0; i < shown; ++i) {
+    std::snprintf(cell, sizeof cell, "%s%g", i ? " " : "", static_cast<double>(values[i]));
+    text += cell;
+  }
+  if (shown < count) {
+    std::snprintf(cell, sizeof cell, " ... (%zu values)", count);
+    text += cell;
+  }
+  return text;
+}
+
+// "name" for one output, "name_0,name_1,..." for several.
+std::string column_names(const std::string& name, std::size_t outputs) {
+  if (outputs == 1) return name;
+  std::string names;
+  for (std::size_t k = 0; k < outputs; ++k) names += (k ? "," : "") + name + "_" + std::to_string(k);
+  return names;
+}
+
+}  // namespace
+
+void print_predictions(const Dataset& data, const std::vector<double>& probabilities) {
+  const std::size_t n = data.samples();
+  const std::size_t outs = data.outputs;
+  std::vector<int> predicted(probabilities.size());
+  for (std::size_t k = 0; k < predicted.size(); ++k) predicted[k] = probabilities[k] > 0.5 ? 1 : 0;
+
+  if (n <= kTableRows) {
+    std::printf("Input | Target | Predicted\n");
+    for (std::size_t s = 0; s < n; ++s) {
+      std::printf("  [%s]  |   %s    |    %s\n", joined(&data.features[s * data.inputs], data.inputs).c_str(),
+                  joined(&data.targets[s * outs], outs).c_str(), joined(&predicted[s * outs], outs).c_str());
+    }
+    return;
+  }
+  std::size_t correct = 0;
+  for (std::size_t k = 0; k < n * outs; ++k) correct += predicted[k] == (data.targets[k] > 0.5f ? 1 : 0);
+  std::printf("Accuracy: %.2f%% (%zu of %zu predictions match the target at threshold 0.5)\n",
+              100.0 * static_cast<double>(correct) / static_cast<double>(n * outs), correct, n * outs);
+}
+
+void write_predictions(std::ofstream& file, const std::string& path, const Dataset& data,
+                       const std::vector<double>& probabilities) {
+  if (!file.is_open()) return;
+  const std::size_t outs = data.outputs;
+  file << column_names("target", outs) << ',' << column_names("probability", outs) << '\n';
+  char cell[32];
+  for (std::size_t s = 0; s < data.samples(); ++s) {
+    for (std::size_t k = 0; k < outs; ++k) {
+      std::snprintf(cell, sizeof cell, "%.9g,", static_cast<double>(data.targets[s * outs + k]));
+      file << cell;
+    }
+    for (std::size_t k = 0; k < outs; ++k) {
+      std::snprintf(cell, sizeof cell, "%.17g%c", probabilities[s * outs + k], k + 1 < outs ? ',' : '\n');
+      file << cell;
+    }
+  }
+  close_checked(file, "predictions file", path);
+}
+
+}  // namespace backprop::cli

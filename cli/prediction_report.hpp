@@ -1,0 +1,26 @@
+// What train and evaluate show of a network's predictions: a table of
+// inputs, targets and predicted classes for a few samples, or an accuracy
+// line for more; and, for evaluate, every probability in a CSV file.
+#pragma once
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "backprop/backprop.hpp"
+
+namespace backprop::cli {
+
+// `probabilities` as Backend::predict returns them, (samples, outputs).
+// Up to 8 samples: the article's table, predictions at threshold 0.5; more:
+// one line with the share of predictions that match their target.
+void print_predictions(const Dataset& data, const std::vector<double>& probabilities);
+
+// "target,probability" (for several outputs, "target_0,...,probability_0,...")
+// then a line per sample, in the data set's order, each probability printed
+// so that it reads back to the same double. Does nothing when the file is
+// not open.
+void write_predictions(std::ofstream& file, const std::string& path, const Dataset& data,
+                       const std::vector<double>& probabilities);
+
+}  // namespace backprop::cli
