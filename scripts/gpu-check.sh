@@ -2,7 +2,7 @@
 # On a machine with an NVIDIA GPU: build with CUDA for that GPU, run every
 # test (failing if any CUDA test skipped), run compute-sanitizer memcheck and
 # racecheck over the CUDA tests, train the article on --backend cuda, compare
-# cuda with cpu from the command line, run a short benchmark (with the GPU's
+# cuda with cpu from the command line, evaluate a saved network on both, run a short benchmark (with the GPU's
 # measured read bandwidth, the narrow step's ceiling), and write every
 # log plus summary.md into DIR, and all of them again in DIR/logs.tar.gz.
 #
@@ -130,6 +130,19 @@ done
 note "- backprop compare (compare.log):"
 note '```'
 cat "$out/compare.log" >>"$out/summary.md"
+note '```'
+
+# A network saved by the CPU run, evaluated on both backends: the loss that
+# its next epoch would log, and its predictions.
+"$build/backprop" train --backend cpu --log-every 0 --params-csv "$out/article-network.csv" >/dev/null 2>&1 || status=1
+for backend in cpu cuda; do
+  echo "\$ backprop evaluate --backend $backend --params-csv article-network.csv" >>"$out/evaluate.log"
+  "$build/backprop" evaluate --backend $backend --params-csv "$out/article-network.csv" >>"$out/evaluate.log" 2>&1 ||
+    status=1
+done
+note "- backprop evaluate of the article's trained network (evaluate.log):"
+note '```'
+cat "$out/evaluate.log" >>"$out/summary.md"
 note '```'
 
 if [ -x "$build/bench/backprop_bench" ]; then

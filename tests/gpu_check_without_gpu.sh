@@ -4,8 +4,9 @@
 # end to end here, with an nvidia-smi that names an sm_90 GPU the machine
 # does not have, and checks what it must then report: the build and the
 # tests ran, the skipped CUDA tests count as a failure, the missing
-# compute-sanitizer is said, the CPU benchmark ran, the summary ends in FAIL,
-# the archive holds every log, and the exit status is 1.
+# compute-sanitizer is said, a saved network was evaluated, the CPU
+# benchmark ran, the summary ends in FAIL, the archive holds every log, and
+# the exit status is 1.
 #
 # usage: tests/gpu_check_without_gpu.sh   (from anywhere; takes ~3 minutes)
 set -euo pipefail
@@ -43,10 +44,13 @@ expect "skipped CUDA tests are a failure" has '^- CUDA tests skipped: [1-9][0-9]
 expect "compute-sanitizer is said not to have run" \
   has '^- compute-sanitizer(: NOT FOUND| memcheck COULD NOT RUN)'
 expect "the article run on cuda failed with the reason" has '^backprop: error: backend .cuda. is not usable here'
+in_evaluate_log() { grep -qE -- "$1" "$work/out/evaluate.log"; }
+expect "the saved network was evaluated on the cpu" in_evaluate_log '^Loss: 0\.0057[0-9]*$'
+expect "evaluating it on cuda failed with the reason" in_evaluate_log '^backprop: error: backend .cuda. is not usable here'
 expect "the CPU benchmark ran" has '^Step/cpu/h4/1048576/manual_time'
 expect "the ratio table was printed" has '^samples/s per training step'
 expect "the summary ends in FAIL" test "$(tail -1 "$summary")" = "result: FAIL"
-for log in summary.md build.log tests.log backends.log train-article-cuda.log compare.log bench.json bench.log \
+for log in summary.md build.log tests.log backends.log train-article-cuda.log compare.log evaluate.log bench.json bench.log \
     bench-table.txt; do
   expect "the archive holds $log" sh -c "tar -tzf '$work/out/logs.tar.gz' | grep -qx './$log'"
 done
