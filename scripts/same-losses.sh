@@ -2,8 +2,7 @@
 # Trains a few runs on the cpu backend with two builds of the CLI and checks
 # that every epoch's loss, written at full precision, is the same bits:
 # f32 and f64, hidden 4 to 300, the narrow and the general kernels. Builds
-# from other compilers, flags or processors must agree (README, "The CPU
-# reference backend").
+# from other compilers, flags or processors must agree (cpu/README.md).
 #
 # usage: scripts/same-losses.sh 'COMMAND_A' 'COMMAND_B'
 #   each a command that starts a backprop CLI, e.g. build/backprop or
