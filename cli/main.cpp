@@ -1,6 +1,6 @@
 // The `backprop` command line: parses the flags of train, compare, evaluate
-// and backends, runs the one asked for, and turns what it throws into a message
-// and an exit status.
+// and backends, runs the one asked for, and turns what it throws into a
+// message and an exit status.
 //
 // Exit status: 0 success, 2 usage errors (bad flags or values), 1 failures
 // at run time (unreadable data, unusable backend, divergence, output that

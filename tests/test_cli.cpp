@@ -392,7 +392,8 @@ INSTANTIATE_TEST_SUITE_P(
                       UsageCase{"train --samples 8 --data x.csv", "excludes"},
                       UsageCase{"compare --backends cpu,tpu", "tpu"}, UsageCase{"compare --precisions f16", "f16"},
                       UsageCase{"compare --backend cpu", "--backend"}, UsageCase{"compare --hidden 0", "--hidden"},
-                      UsageCase{"evaluate", "--params-csv"}, UsageCase{"evaluate --params-csv n.csv --epochs 5", "--epochs"},
+                      UsageCase{"evaluate", "--params-csv"},
+                      UsageCase{"evaluate --params-csv n.csv --epochs 5", "--epochs"},
                       UsageCase{"evaluate --params-csv n.csv --backend tpu", "tpu"}),
     [](const auto& info) { return "case" + std::to_string(info.index); });
 
