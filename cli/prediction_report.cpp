@@ -28,14 +28,6 @@ std::string joined(const V* values, std::size_t count) {
   return text;
 }
 
-// "name" for one output, "name_0,name_1,..." for several.
-std::string column_names(const std::string& name, std::size_t outputs) {
-  if (outputs == 1) return name;
-  std::string names;
-  for (std::size_t k = 0; k < outputs; ++k) names += (k ? "," : "") + name + "_" + std::to_string(k);
-  return names;
-}
-
 }  // namespace
 
 void print_predictions(const Dataset& data, const std::vector<double>& probabilities) {
@@ -61,18 +53,12 @@ void print_predictions(const Dataset& data, const std::vector<double>& probabili
 void write_predictions(std::ofstream& file, const std::string& path, const Dataset& data,
                        const std::vector<double>& probabilities) {
   if (!file.is_open()) return;
-  const std::size_t outs = data.outputs;
-  file << column_names("target", outs) << ',' << column_names("probability", outs) << '\n';
-  char cell[32];
+  if (data.outputs != 1) throw Error("a predictions file holds one output a sample, not " + std::to_string(data.outputs));
+  file << "target,probability\n";
+  char line[64];
   for (std::size_t s = 0; s < data.samples(); ++s) {
-    for (std::size_t k = 0; k < outs; ++k) {
-      std::snprintf(cell, sizeof cell, "%.9g,", static_cast<double>(data.targets[s * outs + k]));
-      file << cell;
-    }
-    for (std::size_t k = 0; k < outs; ++k) {
-      std::snprintf(cell, sizeof cell, "%.17g%c", probabilities[s * outs + k], k + 1 < outs ? ',' : '\n');
-      file << cell;
-    }
+    std::snprintf(line, sizeof line, "%.9g,%.17g\n", static_cast<double>(data.targets[s]), probabilities[s]);
+    file << line;
   }
   close_checked(file, "predictions file", path);
 }

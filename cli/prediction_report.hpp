@@ -16,10 +16,10 @@ namespace backprop::cli {
 // one line with the share of predictions that match their target.
 void print_predictions(const Dataset& data, const std::vector<double>& probabilities);
 
-// "target,probability" (for several outputs, "target_0,...,probability_0,...")
-// then a line per sample, in the data set's order, each probability printed
-// so that it reads back to the same double. Does nothing when the file is
-// not open.
+// "target,probability", then a line per sample in the data set's order,
+// each probability printed so that it reads back to the same double. The
+// command line's data sets have one output (one target column); another
+// width throws. Does nothing when the file is not open.
 void write_predictions(std::ofstream& file, const std::string& path, const Dataset& data,
                        const std::vector<double>& probabilities);
 
