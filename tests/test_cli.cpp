@@ -310,7 +310,8 @@ TEST(Cli, EvaluateRefusesWhatItCannotUse) {
       << misfit.err;
   const Outcome missing = run_cli("evaluate --params-csv /nonexistent/net.csv");
   EXPECT_EQ(missing.status, 1);
-  EXPECT_TRUE(contains(missing.err, "/nonexistent/net.csv")) << missing.err;
+  EXPECT_TRUE(contains(missing.err, "backprop: error: cannot open parameter file '/nonexistent/net.csv'"))
+      << missing.err;
   for (const std::string path : {"/nonexistent/dir/p.csv", "/dev/full"}) {
     const Outcome o = run_cli("evaluate --backend cpu --params-csv " + params.path() + " --predictions-csv " + path);
     EXPECT_EQ(o.status, 1) << path;
