@@ -11,19 +11,9 @@
 
 namespace backprop::csv {
 
-std::string read_text_file(const std::string& path, const std::string& what) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    throw Error("cannot read " + what + " '" + path + "': it is a directory");
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("cannot open " + what + " '" + path + "': " + std::strerror(errno));
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) throw Error("cannot read " + what + " '" + path + "'");
-  return buffer.str();
-}
+namespace {
 
+// Error at the first byte a text CSV cannot hold.
 void reject_binary(const std::string& path, std::string_view text) {
   std::size_t line = 1;
   for (const char ch : text) {
@@ -36,6 +26,24 @@ void reject_binary(const std::string& path, std::string_view text) {
       fail_at(path, line, std::string("binary data (byte ") + hex + "): not a text CSV file");
     }
   }
+}
+
+}  // namespace
+
+std::string read_text_file(const std::string& path, const std::string& what) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw Error("cannot read " + what + " '" + path + "': it is a directory");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error("cannot open " + what + " '" + path + "': " + std::strerror(errno));
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  if (in.bad()) throw Error("cannot read " + what + " '" + path + "'");
+  std::string text = buffer.str();
+  if (text.empty()) throw Error(path + ": the file is empty");
+  reject_binary(path, text);
+  return text;
 }
 
 std::string_view trim(std::string_view s) {

@@ -1,7 +1,7 @@
 // What the two CSV readers share (data sets in dataset.cpp, parameters in
-// parameters_csv.cpp): reading a file whole, refusing binary bytes, walking
-// its lines, and splitting and parsing cells. Every error names the file and,
-// past opening it, the line.
+// parameters_csv.cpp): reading a file whole, refusing empty and binary ones,
+// walking its lines, and splitting and parsing cells. Every error names the
+// file and, past opening it, the line.
 #pragma once
 
 #include <cstddef>
@@ -13,17 +13,16 @@
 
 namespace backprop::csv {
 
-// The file's bytes, or Error "cannot open <what> '<path>': <reason>" ("cannot
-// read" for a directory). `what` says which file it is: "data file".
+// The file's text. Error "cannot open <what> '<path>': <reason>" ("cannot
+// read" for a directory; `what` says which file it is: "data file"),
+// "<path>: the file is empty", or, at the first byte a text CSV cannot hold
+// (printable characters, tabs and line ends only), "<path>:<line>: binary
+// data ...".
 std::string read_text_file(const std::string& path, const std::string& what);
 
 [[noreturn]] inline void fail_at(const std::string& path, std::size_t line, const std::string& message) {
   throw Error(path + ":" + std::to_string(line) + ": " + message);
 }
-
-// Error at the first byte a text CSV cannot hold: printable characters,
-// tabs and line ends only.
-void reject_binary(const std::string& path, std::string_view text);
 
 std::string_view trim(std::string_view s);  // spaces and tabs off both ends
 

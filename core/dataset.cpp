@@ -102,8 +102,6 @@ class CsvReader {
 
 Dataset Dataset::from_csv(const std::string& path) {
   const std::string text = csv::read_text_file(path, "data file");
-  if (text.empty()) throw Error(path + ": the file is empty");
-  csv::reject_binary(path, text);
   return CsvReader(path).parse(text);
 }
 

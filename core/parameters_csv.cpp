@@ -177,8 +177,6 @@ void Parameters::write_csv(std::ostream& out) const {
 
 Parameters Parameters::from_csv(const std::string& path) {
   const std::string text = csv::read_text_file(path, "parameter file");
-  if (text.empty()) throw Error(path + ": the file is empty");
-  csv::reject_binary(path, text);
   return ParametersReader(path).parse(text);
 }
 
