@@ -8,7 +8,8 @@
 #   (torch.compile recompiles for every configuration and takes minutes);
 #   BACKPROP_BENCH_FILTER, a regex, limits our rows (e.g. 'cuda|Article' on a
 #   GPU machine, where the CPU rows were measured elsewhere);
-#   BACKPROP_REFERENCE names the column the ratios divide by (numpy-f32).
+#   BACKPROP_REFERENCE names the column the ratios divide by (numpy-f32);
+#   BACKPROP_MIN_TIME, seconds per row for ours and the peers (0.5).
 set -euo pipefail
 out=${1:?usage: bench/run.sh OUTDIR [BUILD_DIR]}
 build=${2:-build}
@@ -22,7 +23,7 @@ python3 -c "import numpy, matplotlib" 2>/dev/null || python3 -m pip install -q -
 # a GPU machine's time is short; the exit status reports it at the end.
 failed=0
 "$build/bench/backprop_bench" --benchmark_out="$out/backprop.json" --benchmark_out_format=json \
-  --benchmark_min_time=0.5 --benchmark_filter="${BACKPROP_BENCH_FILTER:-.}" 2>&1 | tee "$out/backprop.log" ||
+  --benchmark_min_time="${BACKPROP_MIN_TIME:-0.5}" --benchmark_filter="${BACKPROP_BENCH_FILTER:-.}" 2>&1 | tee "$out/backprop.log" ||
   { echo "backprop_bench failed: its FAILED rows are in $out/backprop.log" >&2; failed=1; }
 files=("$out/backprop.json")
 
@@ -32,8 +33,8 @@ for peer in $peers; do
     echo "torch is not installed: skipping the PyTorch peer (pip install torch)" >&2
     continue
   fi
-  extra=()
-  [ "$peer" = torch ] && [ -n "${BACKPROP_TORCH_VARIANTS:-}" ] && extra=(--variants $BACKPROP_TORCH_VARIANTS)
+  extra=(--min-seconds "${BACKPROP_MIN_TIME:-0.5}")
+  [ "$peer" = torch ] && [ -n "${BACKPROP_TORCH_VARIANTS:-}" ] && extra+=(--variants $BACKPROP_TORCH_VARIANTS)
   rm -f "$out/$peer.json"
   (cd "$here/peers" && python3 "${peer}_peer.py" "$out/$peer.json" "${extra[@]}") 2>&1 | tee "$out/$peer.log" ||
     { peer_status=$?; echo "the $peer peer failed (exit $peer_status): see $out/$peer.log" >&2; failed=1; }

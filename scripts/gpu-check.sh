@@ -79,41 +79,6 @@ else
   note "- CUDA tests skipped: 0"
 fi
 
-tests="$build/tests/backprop_tests"
-tools="memcheck racecheck"
-# Some GPU runtimes refuse compute-sanitizer ("Device not supported"): that
-# is the machine, not the code, so it is reported apart from failures.
-sanitizer_missing=0
-if [ -z "$sanitizer" ]; then
-  note "- compute-sanitizer: NOT FOUND (looked on the PATH and beside nvcc in $nvcc_dir)"
-  sanitizer_missing=1
-  tools=
-fi
-for tool in $tools; do
-  # Left out: the long runs (the article, float64, the wide grid, restarted
-  # sessions), whose kernels the shorter tests launch too.
-  filter='*Cuda*:-*ArticleRun*:*Float64*:*Wide*:*Restarted*'
-  [ "$tool" = racecheck ] && filter='*CudaChunkEdges*:CudaParity.FirstStepGradients*:CudaParity.EpochsInOneLaunch*'
-  start=$(date +%s)
-  timeout 150 "$sanitizer" --tool "$tool" --error-exitcode 3 "$tests" --gtest_filter="$filter" \
-    >"$out/sanitizer-$tool.log" 2>&1
-  rc=$?
-  # Refused, or the tests found no usable device under it and skipped.
-  if grep -qi 'device not supported' "$out/sanitizer-$tool.log" ||
-     ! grep -q '^\[==========\] Running' "$out/sanitizer-$tool.log" ||
-     grep -q '^\[  SKIPPED \]' "$out/sanitizer-$tool.log"; then
-    sanitizer_missing=1
-    note "- compute-sanitizer $tool COULD NOT RUN the tests on the device here (exit $rc): $(grep -m1 -iE 'not supported|error|skipped' "$out/sanitizer-$tool.log")"
-    continue
-  fi
-  [ $rc -eq 0 ] || status=1
-  if [ $rc -eq 124 ]; then
-    note "- compute-sanitizer $tool TIMED OUT after 150 s, $(grep -c '^\[       OK \]' "$out/sanitizer-$tool.log") tests passed before (not a finding, not a pass)"
-    continue
-  fi
-  note "- compute-sanitizer $tool (exit $rc): $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$out/sanitizer-$tool.log" | tail -1) ($(grep -E '^\[  (PASSED|FAILED)' "$out/sanitizer-$tool.log" | tr '\n' ' ')) in $(( $(date +%s) - start )) s"
-done
-
 start=$(date +%s)
 "$build/backprop" train --backend cuda >"$out/train-article-cuda.log" 2>&1
 rc=$?
@@ -161,6 +126,43 @@ if [ -x "$build/bench/backprop_bench" ]; then
   cat "$out/bench-table.txt" >>"$out/summary.md"
   note '```'
 fi
+
+# compute-sanitizer last: it is the slowest step, and a run cut short by the
+# machine's time limit still has the article, parity and benchmark logs.
+tests="$build/tests/backprop_tests"
+tools="memcheck racecheck"
+# Some GPU runtimes refuse compute-sanitizer ("Device not supported"): that
+# is the machine, not the code, so it is reported apart from failures.
+sanitizer_missing=0
+if [ -z "$sanitizer" ]; then
+  note "- compute-sanitizer: NOT FOUND (looked on the PATH and beside nvcc in $nvcc_dir)"
+  sanitizer_missing=1
+  tools=
+fi
+for tool in $tools; do
+  # Left out: the long runs (the article, float64, the wide grid, restarted
+  # sessions), whose kernels the shorter tests launch too.
+  filter='*Cuda*:-*ArticleRun*:*Float64*:*Wide*:*Restarted*'
+  [ "$tool" = racecheck ] && filter='*CudaChunkEdges*:CudaParity.FirstStepGradients*:CudaParity.EpochsInOneLaunch*'
+  start=$(date +%s)
+  timeout 150 "$sanitizer" --tool "$tool" --error-exitcode 3 "$tests" --gtest_filter="$filter" \
+    >"$out/sanitizer-$tool.log" 2>&1
+  rc=$?
+  # Refused, or the tests found no usable device under it and skipped.
+  if grep -qi 'device not supported' "$out/sanitizer-$tool.log" ||
+     ! grep -q '^\[==========\] Running' "$out/sanitizer-$tool.log" ||
+     grep -q '^\[  SKIPPED \]' "$out/sanitizer-$tool.log"; then
+    sanitizer_missing=1
+    note "- compute-sanitizer $tool COULD NOT RUN the tests on the device here (exit $rc): $(grep -m1 -iE 'not supported|error|skipped' "$out/sanitizer-$tool.log")"
+    continue
+  fi
+  [ $rc -eq 0 ] || status=1
+  if [ $rc -eq 124 ]; then
+    note "- compute-sanitizer $tool TIMED OUT after 150 s, $(grep -c '^\[       OK \]' "$out/sanitizer-$tool.log") tests passed before (not a finding, not a pass)"
+    continue
+  fi
+  note "- compute-sanitizer $tool (exit $rc): $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$out/sanitizer-$tool.log" | tail -1) ($(grep -E '^\[  (PASSED|FAILED)' "$out/sanitizer-$tool.log" | tr '\n' ' ')) in $(( $(date +%s) - start )) s"
+done
 
 note ""
 if [ $status -ne 0 ]; then
