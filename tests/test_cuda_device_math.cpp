@@ -93,7 +93,9 @@ TEST(CudaDeviceMath, HardwareExp2IsWithinTwoUlp) {
       ++plateau;
     }
   }
-  ASSERT_GT(counted, std::size_t{500000});
+  // Normal results: the whole fine sweep and 254/280 of the coarse one
+  // (exp2 is normal on [-126, 128)), 499,958 values.
+  ASSERT_GT(counted, std::size_t{499000});
   std::printf("hardware exp2: worst %.3f ulp, mean signed error %+.4f ulp (%+.4f over |y| <= 2)\n", worst,
               signed_sum / counted, plateau_sum / plateau);
   RecordProperty("worst_ulp", std::to_string(worst));
