@@ -50,9 +50,10 @@ BACKPROP_HOST_DEVICE T sigmoid(T z) {
 constexpr double kMinusLog2e = -1.4426950408889634;
 
 // 2^y. On the GPU, float: the hardware's exp2 (ex2.approx, the core of
-// exp2f and as accurate, 2 ulp) with subnormal results flushed to zero, for
-// callers that add 1 to it, which rounds them away anyway. In the host
-// emulation of the kernels: its model of that instruction.
+// exp2f; documented as 2 ulp, 2.055 measured on an H200) with subnormal
+// results flushed to zero, for callers that add 1 to it, which rounds them
+// away anyway. In the host emulation of the kernels: its model of that
+// instruction.
 BACKPROP_HOST_DEVICE float exponential2_flush_to_zero(float y) {
 #if defined(__CUDA_ARCH__)
   float result;

@@ -1,8 +1,8 @@
 // The kernels' scalar math on the GPU against the same source on the host
 // (device_math_values.hpp): every value made of correctly rounded operations
 // has the same bits, which is what lets the host emulation of the CUDA
-// backend stand for the GPU; the hardware's exp2 is held to CUDA's
-// documented 2 ulp and its mean error reported. Skips without a device.
+// backend stand for the GPU; the hardware's exp2 is held close to CUDA's
+// documented 2 ulp, its mean error near zero. Skips without a device.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -71,10 +71,15 @@ TEST(CudaDeviceMath, CorrectlyRoundedMathGivesTheHostsBits) {
   EXPECT_EQ(reported, 0) << "values whose bits differ";
 }
 
-// CUDA documents exp2f, whose core ex2.approx is, as within 2 ulp. The
-// mean signed error says whether it leans one way, which a plateau like
-// the article's would amplify (narrow_step.cuh, narrow_exp2).
-TEST(CudaDeviceMath, HardwareExp2IsWithinTwoUlp) {
+// CUDA documents exp2f, whose core ex2.approx is, as within 2 ulp, a
+// figure it says comes from extensive tests and is not guaranteed. On an
+// H200 (2026-11-29) the bare instruction erred by up to 2.055 ulp over these
+// inputs, so the bound here is 2.5: still far below what a wrong exp2 would
+// give. The mean signed error says whether it leans one way, which a plateau
+// like the article's would amplify (narrow_step.cuh, narrow_exp2); the H200
+// leaned by -0.11 ulp, and the emulation moves the article's escape by
+// 9e-4 at a lean of half an ulp (cuda/README.md).
+TEST(CudaDeviceMath, HardwareExp2ErrsByAboutTwoUlpWithoutLeaning) {
   REQUIRE_DEVICE();
   const std::vector<float> y = inputs();
   const std::vector<float> gpu = device_math_on_gpu(y);
@@ -100,7 +105,8 @@ TEST(CudaDeviceMath, HardwareExp2IsWithinTwoUlp) {
               signed_sum / counted, plateau_sum / plateau);
   RecordProperty("worst_ulp", std::to_string(worst));
   RecordProperty("mean_signed_ulp", std::to_string(signed_sum / counted));
-  EXPECT_LE(worst, 2.0);
+  EXPECT_LE(worst, 2.5);
+  EXPECT_LE(std::fabs(signed_sum / counted), 0.25);
 }
 
 }  // namespace
