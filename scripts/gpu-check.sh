@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # On a machine with an NVIDIA GPU: build with CUDA for that GPU, run every
-# test (failing if any CUDA test skipped), run compute-sanitizer memcheck and
-# racecheck over the CUDA tests, train the article on --backend cuda, compare
-# cuda with cpu from the command line, evaluate a saved network on both, run a short benchmark (with the GPU's
-# measured read bandwidth, the narrow step's ceiling), and write every
-# log plus summary.md into DIR, and all of them again in DIR/logs.tar.gz.
+# test (failing if any CUDA test skipped), train the article on --backend
+# cuda, compare cuda with cpu from the command line, evaluate a saved network
+# on both, run a short benchmark (with the GPU's measured read bandwidth, the
+# narrow step's ceiling), run compute-sanitizer memcheck and racecheck over
+# the CUDA tests, and write every log plus summary.md into DIR, and all of
+# them again in DIR/logs.tar.gz.
 #
 # A GPU machine without a package registry builds against .deps/root when it
 # is there (made by scripts/carry-deps.sh and carried with the work tree).
@@ -29,7 +30,9 @@ note "# GPU check, $(date -u +%Y-%m-%dT%H:%MZ)"
 note ""
 note "- GPU, driver, compute capability: ${gpu}"
 note "- nvcc: $(nvcc --version | tail -1)"
-note "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+# -dirty: the work tree differs from that commit (a copied tree can come
+# with an older .git).
+note "- commit: $(git describe --always --dirty 2>/dev/null || echo unknown)"
 [ -n "$arch" ] || { note "- no GPU answered nvidia-smi: stopping"; exit 1; }
 note "- cmake: $(cmake --version | head -1); host compiler: $(c++ --version | head -1)"
 
