@@ -14,6 +14,7 @@
 #include <exception>
 #include <new>
 #include <string>
+#include <vector>
 
 #include "backprop/backprop.hpp"
 #include "commands.hpp"
@@ -134,13 +135,21 @@ int main(int argc, char** argv) {
 
   auto* backends_cmd = app.add_subcommand("backends", "List the compiled backends, usable or not, and why");
 
-  // CLI11 would only say "a subcommand is required"; name the stray word.
+  // CLI11 would only say "a subcommand is required"; name the stray word,
+  // and the subcommands registered above.
   const std::string first = argc > 1 ? argv[1] : "";
-  if (!first.empty() && first[0] != '-' && first != "train" && first != "compare" && first != "evaluate" &&
-      first != "backends") {
-    std::fprintf(stderr, "backprop: error: unknown subcommand '%s'; use train, compare, evaluate or backends\n",
-                 argv[1]);
-    return 2;
+  if (!first.empty() && first[0] != '-') {
+    const std::vector<CLI::App*> commands = app.get_subcommands([](CLI::App*) { return true; });
+    std::string names;
+    bool known = false;
+    for (std::size_t i = 0; i < commands.size(); ++i) {
+      known = known || commands[i]->get_name() == first;
+      names += (i == 0 ? "" : i + 1 == commands.size() ? " or " : ", ") + commands[i]->get_name();
+    }
+    if (!known) {
+      std::fprintf(stderr, "backprop: error: unknown subcommand '%s'; use %s\n", argv[1], names.c_str());
+      return 2;
+    }
   }
   try {
     app.parse(argc, argv);

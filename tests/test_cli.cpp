@@ -380,7 +380,8 @@ TEST_P(CliUsage, ExitsTwoWithAnError) {
 
 INSTANTIATE_TEST_SUITE_P(
     BadInput, CliUsage,
-    ::testing::Values(UsageCase{"", "subcommand"}, UsageCase{"fly", "fly"},
+    ::testing::Values(UsageCase{"", "subcommand"},
+                      UsageCase{"fly", "unknown subcommand 'fly'; use train, compare, evaluate or backends"},
                       UsageCase{"train --bogus", "--bogus"}, UsageCase{"train --backend tpu", "tpu"},
                       UsageCase{"train --hidden", "--hidden"}, UsageCase{"train --hidden abc", "abc"},
                       UsageCase{"train --hidden 0", "--hidden"}, UsageCase{"train --hidden -3", "--hidden"},
