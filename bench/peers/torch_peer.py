@@ -2,14 +2,17 @@
 """PyTorch peer: nn.Linear + Sigmoid, BCEWithLogitsLoss, SGD, one full
 training step per iteration over the same grid as backprop_bench, on the CPU
 and, where a GPU exists, CUDA in eager mode and with torch.compile. Writes
-Google Benchmark-style JSON.
+Google Benchmark-style JSON. torch-cpu-compile (torch.compile on the CPU)
+runs only when named in --variants: it compiles for seconds a configuration
+and serves to check the compiled rows on a machine without a GPU.
 
-usage: torch_peer.py OUT.json [--max-work N] [--variants ...] [--hidden H ...] [--batch-log2 B ...]
+usage: torch_peer.py OUT.json [--max-work N] [--min-seconds S] [--variants ...] [--hidden H ...] [--batch-log2 B ...]
 """
 import argparse
 import sys
 
 import torch
+import torch._dynamo
 
 from common import add_grid_arguments, entry, failed, skipped, time_steps, wall_clock, write
 
@@ -38,7 +41,20 @@ def make_step(model, X, y, compiled):
         optimizer.step()
         return loss
 
-    return torch.compile(step) if compiled else step
+    if not compiled:
+        return step
+    # Dynamo keeps one cache per function, and every configuration's step is
+    # the same function over other tensors. Past its recompile limit (8) it
+    # runs the function eagerly with only a warning, and later rows would
+    # time eager code under the compiled name. Each configuration starts
+    # from an empty cache instead, as a program training one network would.
+    torch._dynamo.reset()
+    return torch.compile(step)
+
+
+def compiled_graphs():
+    """Graphs Dynamo has compiled in this process so far."""
+    return torch._dynamo.utils.counters["stats"]["unique_graphs"]
 
 
 def cuda_event_time(step):
@@ -68,13 +84,13 @@ def main():
     parser.add_argument("--max-work", type=float, default=2.0 ** 28)
     parser.add_argument("--min-seconds", type=float, default=0.5)
     add_grid_arguments(parser)
-    parser.add_argument("--variants", nargs="*", help="a subset of torch-cpu, torch-cuda, torch-cuda-compile")
+    parser.add_argument("--variants", nargs="*", help="a subset of torch-cpu, torch-cuda, torch-cuda-compile; or torch-cpu-compile")
     args = parser.parse_args()
     variants = [("torch-cpu", "cpu", False)]
     if torch.cuda.is_available():
         variants += [("torch-cuda", "cuda", False), ("torch-cuda-compile", "cuda", True)]
     if args.variants:
-        variants = [v for v in variants if v[0] in args.variants]
+        variants = [v for v in variants + [("torch-cpu-compile", "cpu", True)] if v[0] in args.variants]
     results = []
     failures = 0
     for tag, device, compiled in variants:
@@ -90,7 +106,10 @@ def main():
                 try:
                     X, y = xor_tensors(batch, device)
                     step = make_step(make_model(hidden, device), X, y, compiled)
+                    graphs = compiled_graphs()
                     seconds, iterations = time_steps(step, args.min_seconds, seconds_of=seconds_of)
+                    if compiled and compiled_graphs() == graphs:
+                        raise RuntimeError("torch.compile compiled no graph: the row would time eager code")
                 except Exception as e:  # noqa: BLE001 - every row gets its outcome, then the exit status
                     first_line = (str(e).splitlines() or [type(e).__name__])[0]
                     if out_of_memory(e):
