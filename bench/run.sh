@@ -6,6 +6,8 @@
 #   BACKPROP_PEERS="numpy torch" picks the peers (default: numpy, plus torch if importable);
 #   BACKPROP_TORCH_VARIANTS="torch-cpu torch-cuda" limits the PyTorch ones
 #   (torch.compile recompiles for every configuration and takes minutes);
+#   BACKPROP_TORCH_BUDGET, seconds after which the PyTorch peer skips its
+#   remaining rows, saying so (a GPU machine's time is short);
 #   BACKPROP_BENCH_FILTER, a regex, limits our rows (e.g. 'cuda|Article' on a
 #   GPU machine, where the CPU rows were measured elsewhere);
 #   BACKPROP_REFERENCE names the column the ratios divide by (numpy-f32);
@@ -35,6 +37,7 @@ for peer in $peers; do
   fi
   extra=(--min-seconds "${BACKPROP_MIN_TIME:-0.5}")
   [ "$peer" = torch ] && [ -n "${BACKPROP_TORCH_VARIANTS:-}" ] && extra+=(--variants $BACKPROP_TORCH_VARIANTS)
+  [ "$peer" = torch ] && [ -n "${BACKPROP_TORCH_BUDGET:-}" ] && extra+=(--budget-seconds "$BACKPROP_TORCH_BUDGET")
   rm -f "$out/$peer.json"
   (cd "$here/peers" && python3 "${peer}_peer.py" "$out/$peer.json" "${extra[@]}") 2>&1 | tee "$out/$peer.log" ||
     { peer_status=$?; echo "the $peer peer failed (exit $peer_status): see $out/$peer.log" >&2; failed=1; }

@@ -7,6 +7,7 @@ installed, or torch.compile cannot compile on this machine.
 
 usage: check_peer.py numpy|torch-cpu|torch-cpu-compile
 
+torch-cpu also checks that --budget-seconds 0 skips every row, saying why.
 torch-cpu-compile runs ten configurations, more than Dynamo's recompile
 limit of eight: a peer that let Dynamo fall back to eager code after the
 eighth would fail its last rows.
@@ -22,6 +23,17 @@ HIDDEN = [4, 8]
 BATCH_LOG2 = [2, 4, 6, 8, 10]
 
 
+def run_peer(package, which, out, extra=()):
+    here = os.path.dirname(os.path.abspath(__file__))
+    command = [sys.executable, os.path.join(here, package + "_peer.py"), out, "--min-seconds", "0.01",
+               "--hidden"] + [str(h) for h in HIDDEN] + ["--batch-log2"] + [str(b) for b in BATCH_LOG2]
+    if package == "torch":
+        command += ["--variants", which]
+    subprocess.run(command + list(extra), cwd=here, check=True)
+    with open(out) as f:
+        return [row for row in json.load(f)["benchmarks"] if row["name"].startswith("Step/")]
+
+
 def main():
     which = sys.argv[1]
     package = "numpy" if which == "numpy" else "torch"
@@ -35,19 +47,16 @@ def main():
         except Exception as e:  # noqa: BLE001 - a machine without a compiler for Inductor, say
             print("skipped: torch.compile cannot compile on this machine: %s" % str(e).splitlines()[0], file=sys.stderr)
             return 77
-    here = os.path.dirname(os.path.abspath(__file__))
-    with tempfile.TemporaryDirectory() as tmp:
-        out = os.path.join(tmp, "peer.json")
-        command = [sys.executable, os.path.join(here, package + "_peer.py"), out, "--min-seconds", "0.01",
-                   "--hidden"] + [str(h) for h in HIDDEN] + ["--batch-log2"] + [str(b) for b in BATCH_LOG2]
-        if package == "torch":
-            command += ["--variants", which]
-        subprocess.run(command, cwd=here, check=True)
-        with open(out) as f:
-            rows = json.load(f)["benchmarks"]
     tags = ["numpy-f32", "numpy-f64"] if which == "numpy" else [which]
     expected = ["Step/%s/h%d/%d" % (tag, h, 1 << b) for tag in tags for h in HIDDEN for b in BATCH_LOG2]
-    steps = [row for row in rows if row["name"].startswith("Step/")]
+    with tempfile.TemporaryDirectory() as tmp:
+        steps = run_peer(package, which, os.path.join(tmp, "peer.json"))
+        if which == "torch-cpu":
+            # A spent budget skips every later row, saying why, and is no failure.
+            spent = run_peer(package, which, os.path.join(tmp, "spent.json"), ["--budget-seconds", "0"])
+            assert [row["name"] for row in spent] == expected, spent
+            for row in spent:
+                assert row["error_message"] == "skipped: the run's --budget-seconds 0 were spent", row
     assert [row["name"] for row in steps] == expected, [row["name"] for row in steps]
     for row in steps:
         assert not row.get("error_occurred"), row

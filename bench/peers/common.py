@@ -69,5 +69,8 @@ def failed(name, why):
 def write(path, benchmarks, library):
     context = {"date": time.strftime("%Y-%m-%dT%H:%M:%S"), "host_name": platform.node(),
                "num_cpus": os.cpu_count(), "library": library}
-    with open(path, "w") as f:
+    # Through a new file and a rename, so that a run killed while writing
+    # leaves the last complete file.
+    with open(path + ".partial", "w") as f:
         json.dump({"context": context, "benchmarks": benchmarks}, f, indent=1)
+    os.replace(path + ".partial", path)

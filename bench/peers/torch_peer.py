@@ -6,10 +6,12 @@ Google Benchmark-style JSON. torch-cpu-compile (torch.compile on the CPU)
 runs only when named in --variants: it compiles for seconds a configuration
 and serves to check the compiled rows on a machine without a GPU.
 
-usage: torch_peer.py OUT.json [--max-work N] [--min-seconds S] [--variants ...] [--hidden H ...] [--batch-log2 B ...]
+usage: torch_peer.py OUT.json [--max-work N] [--min-seconds S] [--budget-seconds S]
+                     [--variants ...] [--hidden H ...] [--batch-log2 B ...]
 """
 import argparse
 import sys
+import time
 
 import torch
 import torch._dynamo
@@ -78,23 +80,48 @@ def out_of_memory(error):
             or "can't allocate memory" in text)
 
 
+def measure_row(name, tag, device, compiled, hidden, batch, min_seconds):
+    """One configuration's row: timed, skipped for lack of memory, or failed."""
+    seconds_of = cuda_event_time if device == "cuda" else wall_clock
+    try:
+        X, y = xor_tensors(batch, device)
+        step = make_step(make_model(hidden, device), X, y, compiled)
+        graphs = compiled_graphs()
+        seconds, iterations = time_steps(step, min_seconds, seconds_of=seconds_of)
+        if compiled and compiled_graphs() == graphs:
+            raise RuntimeError("torch.compile compiled no graph: the row would time eager code")
+    except Exception as e:  # noqa: BLE001 - every row gets its outcome, then the exit status
+        first_line = (str(e).splitlines() or [type(e).__name__])[0]
+        X = y = step = None
+        if device == "cuda":
+            torch.cuda.empty_cache()
+        if out_of_memory(e):
+            return skipped(name, "does not fit in memory: " + first_line)
+        print("%-34s FAILED: %s" % (name, first_line), file=sys.stderr)
+        return failed(name, "%s: %s" % (type(e).__name__, first_line))
+    print("%-34s %12.1f us  %.3g samples/s" % (name, seconds * 1e6, batch / seconds), file=sys.stderr)
+    return entry(name, seconds, iterations, batch)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("out")
     parser.add_argument("--max-work", type=float, default=2.0 ** 28)
     parser.add_argument("--min-seconds", type=float, default=0.5)
+    parser.add_argument("--budget-seconds", type=float, default=float("inf"),
+                        help="once this much wall time has passed, skip the remaining rows, saying so")
     add_grid_arguments(parser)
-    parser.add_argument("--variants", nargs="*", help="a subset of torch-cpu, torch-cuda, torch-cuda-compile; or torch-cpu-compile")
+    parser.add_argument("--variants", nargs="*",
+                        help="a subset of torch-cpu, torch-cuda, torch-cuda-compile; or torch-cpu-compile")
     args = parser.parse_args()
     variants = [("torch-cpu", "cpu", False)]
     if torch.cuda.is_available():
         variants += [("torch-cuda", "cuda", False), ("torch-cuda-compile", "cuda", True)]
     if args.variants:
         variants = [v for v in variants + [("torch-cpu-compile", "cpu", True)] if v[0] in args.variants]
+    started = time.perf_counter()
     results = []
-    failures = 0
     for tag, device, compiled in variants:
-        seconds_of = cuda_event_time if device == "cuda" else wall_clock
         limit = args.max_work if device == "cpu" else 2.0 ** 36
         for hidden in args.hidden:
             for log2 in args.batch_log2:
@@ -102,29 +129,13 @@ def main():
                 name = "Step/%s/h%d/%d" % (tag, hidden, batch)
                 if batch * hidden > limit:
                     results.append(skipped(name, "batch x hidden over the limit %g" % limit))
-                    continue
-                try:
-                    X, y = xor_tensors(batch, device)
-                    step = make_step(make_model(hidden, device), X, y, compiled)
-                    graphs = compiled_graphs()
-                    seconds, iterations = time_steps(step, args.min_seconds, seconds_of=seconds_of)
-                    if compiled and compiled_graphs() == graphs:
-                        raise RuntimeError("torch.compile compiled no graph: the row would time eager code")
-                except Exception as e:  # noqa: BLE001 - every row gets its outcome, then the exit status
-                    first_line = (str(e).splitlines() or [type(e).__name__])[0]
-                    if out_of_memory(e):
-                        results.append(skipped(name, "does not fit in memory: " + first_line))
-                    else:
-                        results.append(failed(name, "%s: %s" % (type(e).__name__, first_line)))
-                        failures += 1
-                        print("%-34s FAILED: %s" % (name, first_line), file=sys.stderr)
-                    X = y = step = None
-                    if device == "cuda":
-                        torch.cuda.empty_cache()
-                    continue
-                results.append(entry(name, seconds, iterations, batch))
-                print("%-34s %12.1f us  %.3g samples/s" % (name, seconds * 1e6, batch / seconds), file=sys.stderr)
-    write(args.out, results, "torch " + torch.__version__)
+                elif time.perf_counter() - started > args.budget_seconds:
+                    results.append(skipped(name, "the run's --budget-seconds %g were spent" % args.budget_seconds))
+                else:
+                    results.append(measure_row(name, tag, device, compiled, hidden, batch, args.min_seconds))
+                # Written after every row, so a run cut short keeps the rows it finished.
+                write(args.out, results, "torch " + torch.__version__)
+    failures = sum(1 for row in results if row.get("error_message", "").startswith("FAILED"))
     if failures:
         print("torch_peer: %d configuration(s) FAILED" % failures, file=sys.stderr)
         sys.exit(1)
