@@ -2,7 +2,7 @@
 // sessions train on one of two paths (cuda_session.cuh):
 //   gemm_session.cu    cuBLAS GEMMs and fused element-wise kernels, any shape
 //   narrow_session.cu  a fused step and a finishing kernel per epoch, for one
-//                      output, at most 4 inputs and 256 hidden units (unless
+//                      output, at most 4 inputs and 1024 hidden units (unless
 //                      fuse_narrow is off)
 #include <memory>
 #include <string>

@@ -1,4 +1,4 @@
-// The narrow path: one output, at most 4 inputs and 256 hidden units (the
+// The narrow path: one output, at most 4 inputs and 1024 hidden units (the
 // article's 2-4-1 among them). One epoch, two kernels:
 //   narrow_step_partials   forward and backward per sample, in registers;
 //                          per-block sums of every gradient and the loss

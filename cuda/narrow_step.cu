@@ -7,15 +7,19 @@
 //
 // A layout <T, kIn, kHidden> pads the hidden layer to kHidden units. Up to
 // kUnitsPerLane a thread computes all of them; a wider layer gives each
-// sample kLanes = kHidden / kUnitsPerLane neighbouring lanes of a warp (a
-// sample group), each with its own slice of the units, weights and sums, so
-// that a thread's registers hold what they hold at 8 units, whatever the
-// width. The lanes of a group add their parts of the output's logit with
-// butterfly shuffles (sum_over_group) and then all compute the output, its
-// loss and dZ2, which their slices' gradients need.
+// sample kLanes = kHidden / kUnitsPerLane neighbouring lanes (a sample
+// group), each with its own slice of the units, weights and sums, so that a
+// thread's registers hold what they hold at 8 units, whatever the width.
+// The lanes of a group add their parts of the output's logit (GroupSum:
+// butterfly shuffles within a warp, then, for the 2 or 4 warps of a group
+// of 512 or 1024 units, each warp's sum through shared memory) and then
+// all compute the output, its loss and dZ2, which their slices' gradients
+// need.
+#include <string>
 #include <type_traits>
 
 #include "activation_math.hpp"
+#include "backprop/error.hpp"
 #include "cuda_check.cuh"
 #include "narrow_step.cuh"
 
@@ -27,32 +31,56 @@ template <int kHidden>
 struct LaneSplit {
   static constexpr int kLanes = static_cast<int>(lanes_of_layout(kHidden));  // a sample's, as narrow_lanes
   static constexpr int kUnits = kHidden / kLanes;                             // a lane's
-  static_assert(kLanes * kUnits == kHidden && kLanes <= 32 && (kLanes & (kLanes - 1)) == 0,
-                "a sample's lanes are a power of two within one warp");
+  static constexpr int kWarps = kLanes > 32 ? kLanes / 32 : 1;                // a sample's warps
+  static_assert(kLanes * kUnits == kHidden && (kLanes & (kLanes - 1)) == 0 && kNarrowBlock % kLanes == 0,
+                "a sample's lanes are a power of two, within one warp or whole warps of a block");
 };
 
-// The lanes of this thread's sample group, as a shuffle's mask: kLanes
-// neighbours, aligned.
-template <int kLanes>
-__device__ unsigned sample_group_mask() {
-  if constexpr (kLanes == 32) {
-    return 0xffffffffu;
-  } else {
-    const unsigned first = threadIdx.x % 32 / kLanes * kLanes;
-    return ((1u << kLanes) - 1) << first;
-  }
-}
-
-// v summed over the kLanes lanes of a sample group, the same bits in each:
-// at every level a lane adds its partner's value to its own while the
-// partner adds the same two values the other way round, which IEEE
-// addition does not tell apart. A fixed order, so runs repeat bit for bit.
-template <int kLanes, class T>
-__device__ T sum_over_group(T v, unsigned mask) {
+// A sample group's sum of its lanes' values, the same bits in each lane.
+// Within a warp, butterfly shuffles: at every level a lane adds its
+// partner's value to its own while the partner adds the same two values
+// the other way round, which IEEE addition does not tell apart. A group of
+// kWarps > 1 warps then adds its warps' sums, in warp order, through shared
+// memory: every thread of the block must call it as often as the others,
+// since it waits at a barrier. Two buffers taken in turn make one barrier a
+// call enough: a warp writes a buffer again only after the next call's
+// barrier, which every thread reaches after reading it. A fixed order, so
+// runs repeat bit for bit.
+template <class T, int kLanes>
+class GroupSum {
+ public:
+  __device__ T operator()(T v) {
 #pragma unroll
-  for (int m = 1; m < kLanes; m *= 2) v += __shfl_xor_sync(mask, v, m);
-  return v;
-}
+    for (int m = 1; m < kWarpLanes; m *= 2) v += __shfl_xor_sync(mask_, v, m);
+    if constexpr (kWarps > 1) {
+      __shared__ T warp_sums[2][kNarrowBlock / 32];
+      const int warp = static_cast<int>(threadIdx.x) / 32, first = warp / kWarps * kWarps;
+      if (threadIdx.x % 32 == 0) warp_sums[turn_][warp] = v;
+      __syncthreads();
+      v = warp_sums[turn_][first];
+#pragma unroll
+      for (int w = 1; w < kWarps; ++w) v += warp_sums[turn_][first + w];
+      turn_ ^= 1;
+    }
+    return v;
+  }
+
+ private:
+  static constexpr int kWarpLanes = kLanes < 32 ? kLanes : 32;
+  static constexpr int kWarps = kLanes / kWarpLanes;
+  // The lanes of this thread's group within its warp: kWarpLanes
+  // neighbours, aligned.
+  static __device__ unsigned warp_mask() {
+    if constexpr (kWarpLanes == 32) {
+      return 0xffffffffu;
+    } else {
+      const unsigned first = threadIdx.x % 32 / kWarpLanes * kWarpLanes;
+      return ((1u << kWarpLanes) - 1) << first;
+    }
+  }
+  unsigned mask_ = warp_mask();
+  int turn_ = 0;
+};
 
 // One lane's slice of a narrow network in registers: the units
 // slice * kUnits ... + kUnits - 1, zero weights past the true width, and
@@ -179,16 +207,26 @@ __device__ void load_sample(const NarrowStep<T>& s, std::size_t n, T (&x)[kIn], 
 // output. Samples are loaded kInFlight at a time before any of them is
 // computed: with one sample's 12 bytes in flight per thread, the resident
 // threads could not cover the memory's latency at full bandwidth.
+//
+// A group of several warps (kWarps > 1) meets the block's other threads at
+// a barrier for every sample (GroupSum), so every thread of the block,
+// including those past the step's threads (g >= groups), loops as often as
+// the block's first group; a sample past the data set goes through the
+// forward pass with zeros and adds nothing. Its samples come one at a time
+// (some 220 instructions a lane at 2-1024-1, sm_90), so the next sample's
+// load is issued before the current one is computed, and other warps cover
+// its latency.
 template <class T, int kIn, int kHidden, math::Exp2 kExp2>
 __device__ void add_thread_samples(const NarrowStep<T>& s, const NarrowNetwork<T, kIn, kHidden, kExp2>& net,
                                    std::size_t g, std::size_t groups,
                                    T (&sum)[PaddedSums<kIn, LaneSplit<kHidden>::kUnits>::kCount]) {
   constexpr int kUnits = LaneSplit<kHidden>::kUnits, kLanes = LaneSplit<kHidden>::kLanes;
   using Sums = PaddedSums<kIn, kUnits>;
-  const unsigned group_mask = sample_group_mask<kLanes>();
-  auto add_sample = [&](const T (&x)[kIn], T target) {
+  GroupSum<T, kLanes> sum_over_group;
+  auto add_sample = [&](const T (&x)[kIn], T target, bool counts) {
     T a[kUnits];
-    const T y2 = sum_over_group<kLanes>(net.forward(x, a), group_mask);
+    const T y2 = sum_over_group(net.forward(x, a));
+    if (!counts) return;
     T p;
     sum[Sums::kLoss] += math::sigmoid_and_bce_of_base2<kExp2>(y2, target, p);
     const T dz2 = math::bce_sigmoid_gradient(p, target) * s.inv_samples;
@@ -206,18 +244,34 @@ __device__ void add_thread_samples(const NarrowStep<T>& s, const NarrowNetwork<T
       }
     }
   };
-  std::size_t n = g;
-  for (; n + (kInFlight - 1) * groups < s.samples; n += kInFlight * groups) {
-    T x[kInFlight][kIn], y[kInFlight];
+  if constexpr (LaneSplit<kHidden>::kWarps > 1) {
+    const std::size_t first_group = g - threadIdx.x / kLanes;  // the block's
+    auto counts = [&](std::size_t n) { return g < groups && n < s.samples; };
+    std::size_t n = g;
+    T x[kIn] = {}, y = 0;
+    if (counts(n)) load_sample(s, n, x, y);
+    for (std::size_t n_first = first_group; n_first < s.samples; n_first += groups, n += groups) {
+      T next_x[kIn] = {}, next_y = 0;
+      if (counts(n + groups)) load_sample(s, n + groups, next_x, next_y);
+      add_sample(x, y, counts(n));
 #pragma unroll
-    for (int k = 0; k < kInFlight; ++k) load_sample(s, n + k * groups, x[k], y[k]);
+      for (int i = 0; i < kIn; ++i) x[i] = next_x[i];
+      y = next_y;
+    }
+  } else {
+    std::size_t n = g;
+    for (; n + (kInFlight - 1) * groups < s.samples; n += kInFlight * groups) {
+      T x[kInFlight][kIn], y[kInFlight];
 #pragma unroll
-    for (int k = 0; k < kInFlight; ++k) add_sample(x[k], y[k]);
-  }
-  for (; n < s.samples; n += groups) {
-    T x[kIn], y;
-    load_sample(s, n, x, y);
-    add_sample(x, y);
+      for (int k = 0; k < kInFlight; ++k) load_sample(s, n + k * groups, x[k], y[k]);
+#pragma unroll
+      for (int k = 0; k < kInFlight; ++k) add_sample(x[k], y[k], true);
+    }
+    for (; n < s.samples; n += groups) {
+      T x[kIn], y;
+      load_sample(s, n, x, y);
+      add_sample(x, y, true);
+    }
   }
 }
 
@@ -294,8 +348,8 @@ __global__ void __launch_bounds__(kNarrowBlock, (narrow_step_blocks_per_sm<T, kI
   const NarrowNetwork<T, kIn, kHidden, kExp2> net(s, static_cast<int>(threadIdx.x) % kLanes);
   T sum[PaddedSums<kIn, LaneSplit<kHidden>::kUnits>::kCount] = {};
   // Threads past the last one (whole sample groups) add nothing but take
-  // part in the block's totals.
-  if (t < threads) add_thread_samples(s, net, t / kLanes, threads / kLanes, sum);
+  // part in the block's totals, and in a wide group's barriers.
+  if (LaneSplit<kHidden>::kWarps > 1 || t < threads) add_thread_samples(s, net, t / kLanes, threads / kLanes, sum);
   // One partial per block instead of per thread keeps the partials' traffic
   // far below the data set's.
   const std::size_t blocks = gridDim.x, first = blockIdx.x * static_cast<std::size_t>(kNarrowBlock);
@@ -387,18 +441,21 @@ __global__ void __launch_bounds__(kNarrowBlock)
   if (threadIdx.x == 0) *u.epoch = first_epoch + static_cast<unsigned>(count);
 }
 
-// Sample n on the kLanes lanes of group n.
+// Sample n on the kLanes lanes of group n. A group past the data set
+// returns at once, unless it must meet its block's other groups at
+// GroupSum's barrier.
 template <class T, int kIn, int kHidden, math::Exp2 kExp2>
 __global__ void __launch_bounds__(kNarrowBlock) narrow_forward_kernel(NarrowStep<T> s, T* probabilities) {
   constexpr int kLanes = LaneSplit<kHidden>::kLanes;
   const std::size_t n = (blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x) / kLanes;
-  if (n >= s.samples) return;  // whole groups
+  const bool in_data = n < s.samples;
+  if (LaneSplit<kHidden>::kWarps == 1 && !in_data) return;  // whole groups
   const int slice = static_cast<int>(threadIdx.x) % kLanes;
   const NarrowNetwork<T, kIn, kHidden, kExp2> net(s, slice);
-  T x[kIn], a[LaneSplit<kHidden>::kUnits];
-  load_features(s, n, x);
-  const T y2 = sum_over_group<kLanes>(net.forward(x, a), sample_group_mask<kLanes>());
-  if (slice == 0) probabilities[n] = math::sigmoid_of_base2<kExp2>(y2);
+  T x[kIn] = {}, a[LaneSplit<kHidden>::kUnits];
+  if (in_data) load_features(s, n, x);
+  const T y2 = GroupSum<T, kLanes>()(net.forward(x, a));
+  if (slice == 0 && in_data) probabilities[n] = math::sigmoid_of_base2<kExp2>(y2);
 }
 
 // The kernel for a step: the layout of its shape, exactly its inputs and
@@ -410,7 +467,7 @@ __global__ void __launch_bounds__(kNarrowBlock) narrow_forward_kernel(NarrowStep
 // flight.
 template <class T, class Pick>
 auto pick_kernel(const NarrowStep<T>& s, Pick pick) {
-  static_assert(kNarrowMaxInputs == 4 && kNarrowMaxHidden == 256, "the layouts cover every narrow shape");
+  static_assert(kNarrowMaxInputs == 4 && kNarrowMaxHidden == 1024, "the layouts cover every narrow shape");
   auto exp2 = [&](auto in, auto hidden) {
     if constexpr (std::is_same_v<T, float>) {
       if (s.exp2 == math::Exp2::polynomial) {
@@ -427,7 +484,9 @@ auto pick_kernel(const NarrowStep<T>& s, Pick pick) {
       case 32: return exp2(in, std::integral_constant<int, 32>());
       case 64: return exp2(in, std::integral_constant<int, 64>());
       case 128: return exp2(in, std::integral_constant<int, 128>());
-      default: return exp2(in, std::integral_constant<int, 256>());
+      case 256: return exp2(in, std::integral_constant<int, 256>());
+      case 512: return exp2(in, std::integral_constant<int, 512>());
+      default: return exp2(in, std::integral_constant<int, 1024>());
     }
   };
   switch (s.inputs) {
@@ -466,9 +525,17 @@ void narrow_epochs_in_one_block(const NarrowStep<T>& step, const NarrowUpdate<T>
   // (narrow_exp2), so whatever the dispatch passes, only those kernels are
   // built: the hardware's would never run.
   constexpr math::Exp2 kOneBlockExp2 = std::is_same_v<T, float> ? math::Exp2::polynomial : math::Exp2::hardware;
-  const auto kernel = pick_kernel(step, [](auto in, auto hidden, auto) {
-    return &narrow_epochs_kernel<T, decltype(in)::value, decltype(hidden)::value, kOneBlockExp2>;
+  using Kernel = void (*)(NarrowStep<T>, NarrowUpdate<T>, std::size_t);
+  // Nor for layers whose samples span warps (fits_one_block).
+  const Kernel kernel = pick_kernel(step, [](auto in, auto hidden, auto) -> Kernel {
+    if constexpr (LaneSplit<decltype(hidden)::value>::kWarps > 1) {
+      return nullptr;
+    } else {
+      return &narrow_epochs_kernel<T, decltype(in)::value, decltype(hidden)::value, kOneBlockExp2>;
+    }
   });
+  if (kernel == nullptr) throw Error("narrow_epochs_in_one_block: a layer of " + std::to_string(step.hidden) +
+                                     " hidden units does not fit one block");
   kernel<<<1, kNarrowBlock, 0, stream>>>(step, update, count);
   BACKPROP_CUDA_CHECK_LAUNCH("narrow_epochs_kernel");
 }

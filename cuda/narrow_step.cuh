@@ -6,8 +6,9 @@
 // target once (12 bytes for the article's shape) and writes nothing per
 // sample, where the GEMM path moves its activations through memory several
 // times. A wider layer spreads each sample over narrow_lanes(hidden)
-// neighbouring lanes of a warp, kUnitsPerLane units each, which add up the
-// output's logit with shuffles.
+// neighbouring lanes, kUnitsPerLane units each, which add up the output's
+// logit: with shuffles within a warp, up to 256 units, and over the 2 or 4
+// warps of a wider layer's sample through shared memory as well.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -20,7 +21,7 @@
 namespace backprop::cuda {
 
 constexpr int kNarrowMaxInputs = 4;
-constexpr int kNarrowMaxHidden = 256;
+constexpr int kNarrowMaxHidden = 1024;
 constexpr int kUnitsPerLane = 8;
 constexpr int kNarrowBlock = 256;
 // Threads of a step: about what an H100 keeps resident. Fixed, so the
@@ -40,7 +41,7 @@ inline std::size_t narrow_padded_hidden(std::size_t hidden) {
   return padded;
 }
 // Lanes that share a sample in the layout of `padded` hidden units: one up
-// to kUnitsPerLane units.
+// to kUnitsPerLane units; from 512 units, whole warps (2 or 4 of them).
 constexpr std::size_t lanes_of_layout(std::size_t padded) {
   return padded < kUnitsPerLane ? 1 : padded / kUnitsPerLane;
 }
@@ -109,9 +110,11 @@ void finish_narrow_step(const T* partials, std::size_t blocks, int inputs, int h
 
 // A data set whose sample groups one block holds trains `count` epochs in
 // one launch (narrow_epochs_in_one_block): launches, not arithmetic, would
-// bound it otherwise.
+// bound it otherwise. Not for layers whose samples span warps (above 256
+// units): one block holds just two of their samples, and their totals
+// would not fit in its shared memory in double.
 inline bool fits_one_block(std::size_t samples, std::size_t hidden) {
-  return samples * narrow_lanes(hidden) <= static_cast<std::size_t>(kNarrowBlock);
+  return narrow_lanes(hidden) <= 32 && samples * narrow_lanes(hidden) <= static_cast<std::size_t>(kNarrowBlock);
 }
 
 // A data set one block holds (the article's four samples) trains for

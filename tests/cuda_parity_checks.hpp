@@ -163,14 +163,25 @@ inline void check_first_step_gradients(const Backend& gpu, std::size_t samples, 
   expect_probabilities_near(gpu, p, *cpu, p, data);
 }
 
+// Hidden units past what the narrow step takes (cuda/narrow_step.cuh's
+// kNarrowMaxHidden; test_cuda_on_host.cpp checks the two agree): the GEMM
+// path, whatever the inputs.
+inline constexpr std::size_t kPastNarrowHidden = 1025;
+
 // The first step on wide shapes (the GEMM path: more hidden units, more
 // inputs than the narrow step takes, several outputs) and on the narrow
 // step's layouts: each input count from 1 to 4, hidden units padded to 4,
-// 8, 16, 32 or 64 (3, 6, 12, 20 and 40 units) or not (8, 32 and 256; the
-// article's 4 is in its own test), a sample on one lane up to 8 units, on
-// 2 to 32 above.
+// 8, 16, 32, 64, 512 or 1024 (3, 6, 12, 20, 40, 300 and 600 units) or not
+// (8, 32, 256 and 1024; the article's 4 is in its own test), a sample on
+// one lane up to 8 units, on 2 to 32 above, on two warps at 512 and four
+// at 1024. The 512 layout has 4096 sample groups, so some take no sample,
+// and the 1024 layouts 2048, so some take two samples and others, in the
+// same block, one.
 inline void check_first_step_gradients_on_every_path(const Backend& gpu) {
+  check_first_step_gradients(gpu, 3001, kPastNarrowHidden);
   check_first_step_gradients(gpu, 3001, 300);
+  check_first_step_gradients(gpu, 3001, 600, 3);
+  check_first_step_gradients(gpu, 3001, 1024, 4);
   check_first_step_gradients(gpu, 3001, 40);
   check_first_step_gradients(gpu, 3001, 256, 2);
   check_first_step_gradients(gpu, 3001, 4, 7);

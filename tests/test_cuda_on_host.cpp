@@ -20,6 +20,7 @@
 #include "cuda_parity_checks.hpp"
 #include "restarted_session.hpp"
 #include "cuda_runtime.h"
+#include "narrow_step.cuh"
 
 namespace backprop {
 
@@ -282,6 +283,7 @@ TEST_F(CudaOnHost, TwoRunsAreBitIdentical) { check_two_runs_identical(*emulated_
 TEST_F(CudaOnHost, ARestartedSessionContinuesTheRun) {
   check_restart_continues_the_run(*emulated_cuda(), 1000, 4, Precision::f32);
   check_restart_continues_the_run(*emulated_cuda(), 300, 300, Precision::f32, 3);
+  check_restart_continues_the_run(*emulated_cuda(), 300, kPastNarrowHidden, Precision::f32, 3);
   check_restart_continues_the_run(*emulated_cuda(), 100, 4, Precision::f32);
   check_restart_continues_the_run(*emulated_cuda(), 100, 4, Precision::f64);
 }
@@ -292,6 +294,7 @@ TEST_F(CudaOnHost, MemoryGrowsOnlyByTheDataSet) {
                                          std::size_t{3} * 65536 * 256 * 4 + (std::size_t{40} << 20));
   check_memory_grows_only_by_the_dataset(*emulated_cuda(), 4, std::size_t{1} << 20);
   check_memory_grows_only_by_the_dataset(*emulated_cuda(), 256, std::size_t{8} << 20);
+  check_memory_grows_only_by_the_dataset(*emulated_cuda(), 1024, std::size_t{24} << 20);
 }
 
 // Predictions cross a chunk boundary (2^20 samples at hidden <= 8) on both paths.
@@ -313,11 +316,13 @@ TEST_F(CudaOnHost, PredictionsAcrossChunksMatchTheCpu) {
 // no bit, on either path.
 TEST_F(CudaOnHost, ResultsDoNotDependOnTheOrderOfBlocksAndThreads) {
   const Dataset large = random_data(2000, 2, 6), small = random_data(100, 2, 6);
-  // The narrow step (a thread per sample, 4 and 32 lanes per sample), the
-  // GEMMs, and the narrow epochs in one launch (1 and 2 lanes per sample).
+  // The narrow step (a thread per sample, 4 and 32 lanes and two warps per
+  // sample), the GEMMs, and the narrow epochs in one launch (1 and 2 lanes
+  // per sample).
   for (const auto& [data, hidden] :
        {std::pair{large, std::size_t{4}}, std::pair{large, std::size_t{27}}, std::pair{large, std::size_t{256}},
-        std::pair{large, std::size_t{300}}, std::pair{small, std::size_t{4}}, std::pair{small, std::size_t{16}}}) {
+        std::pair{large, std::size_t{300}}, std::pair{large, kPastNarrowHidden}, std::pair{small, std::size_t{4}},
+        std::pair{small, std::size_t{16}}}) {
     const Parameters initial = init_xavier({2, hidden, 1}, 6);
     TrainOptions options;
     options.epochs = 4;
@@ -335,8 +340,8 @@ TEST_F(CudaOnHost, ResultsDoNotDependOnTheOrderOfBlocksAndThreads) {
 // Hidden widths across the column-tile sizes (1, 4, 32 lanes and several
 // tiles), row counts across the row-block size, and the chunk edges: one
 // sample, fewer than a chunk, and two chunks with a last one of 100 rows
-// (hidden 1024 gives chunks of 16384 samples). Narrow shapes run on both
-// the fused narrow step and the GEMMs.
+// (hidden 1024 gives the GEMMs chunks of 16384 samples). Narrow shapes,
+// up to 1024 hidden units, run on both the fused narrow step and the GEMMs.
 class CudaOnHostRuns
     : public CudaOnHost,
       public ::testing::WithParamInterface<std::tuple<std::size_t, std::size_t, std::size_t, bool>> {};
@@ -362,9 +367,12 @@ INSTANTIATE_TEST_SUITE_P(SamplesHiddenEpochsFused, CudaOnHostRuns,
                                            std::make_tuple(std::size_t{1000}, std::size_t{256}, std::size_t{4}, false),
                                            std::make_tuple(std::size_t{65543}, std::size_t{4}, std::size_t{3}, true),
                                            std::make_tuple(std::size_t{65543}, std::size_t{4}, std::size_t{3}, false),
+                                           std::make_tuple(std::size_t{1}, std::size_t{1024}, std::size_t{5}, true),
                                            std::make_tuple(std::size_t{300}, std::size_t{1024}, std::size_t{2}, true),
                                            std::make_tuple(std::size_t{16384 + 100}, std::size_t{1024}, std::size_t{2},
-                                                           true)),
+                                                           true),
+                                           std::make_tuple(std::size_t{16384 + 100}, std::size_t{1024}, std::size_t{2},
+                                                           false)),
                          [](const auto& info) {  // std::get: a binding's commas would split the macro's arguments
                            return "N" + std::to_string(std::get<0>(info.param)) + "_hidden" +
                                   std::to_string(std::get<1>(info.param)) + "_epochs" +
@@ -372,16 +380,19 @@ INSTANTIATE_TEST_SUITE_P(SamplesHiddenEpochsFused, CudaOnHostRuns,
                                   (std::get<3>(info.param) ? "" : "_gemms_only");
                          });
 
+static_assert(kPastNarrowHidden == cuda::kNarrowMaxHidden + 1, "cuda_parity_checks.hpp's shape past the narrow step");
+
 // A narrow network trains without a GEMM; the others run five per chunk.
 TEST_F(CudaOnHost, NarrowNetworksTrainWithoutGemms) {
   const Dataset data = random_data(300, 2, 4);
-  for (const std::size_t hidden : {std::size_t{4}, std::size_t{9}, std::size_t{256}, std::size_t{257}}) {
+  for (const std::size_t hidden :
+       {std::size_t{4}, std::size_t{9}, std::size_t{256}, std::size_t{257}, std::size_t{1024}, kPastNarrowHidden}) {
     for (const bool fuse : {true, false}) {
       const auto session = emulated_cuda(false, fuse)->start(data, init_xavier({2, hidden, 1}, 4), Precision::f32);
       const cuda_on_host::Activity before = cuda_on_host::activity();
       session->run_epochs(3, 0.5);
       const std::size_t gemms = cuda_on_host::activity().gemms - before.gemms;
-      EXPECT_EQ(gemms, fuse && hidden <= 256 ? 0u : 5u) << "hidden " << hidden << ", fuse_narrow " << fuse;
+      EXPECT_EQ(gemms, fuse && hidden < kPastNarrowHidden ? 0u : 5u) << "hidden " << hidden << ", fuse_narrow " << fuse;
     }
   }
 }
@@ -389,7 +400,7 @@ TEST_F(CudaOnHost, NarrowNetworksTrainWithoutGemms) {
 // cuBLAS runs strict FP32 unless TF32 is asked for.
 TEST_F(CudaOnHost, Tf32OnlyWhenAllowed) {
   const Dataset data = random_data(300, 2, 4);
-  const Parameters p = init_xavier({2, 300, 1}, 4);  // past the narrow step
+  const Parameters p = init_xavier({2, kPastNarrowHidden, 1}, 4);
   for (const bool allow : {false, true}) {
     const cuda_on_host::Activity before = cuda_on_host::activity();
     emulated_cuda(allow)->start(data, p, Precision::f32)->gradients();
@@ -404,7 +415,7 @@ TEST_F(CudaOnHost, Tf32OnlyWhenAllowed) {
 TEST_F(CudaOnHost, MemoryBytesCountsEveryDeviceAllocation) {
   const Dataset data = random_data(5000, 3, 9);
   // The GEMMs; the narrow step with one lane and with 16 lanes a sample.
-  for (const std::size_t hidden : {std::size_t{300}, std::size_t{5}, std::size_t{70}}) {
+  for (const std::size_t hidden : {kPastNarrowHidden, std::size_t{5}, std::size_t{70}}) {
     const Parameters p = init_xavier({3, hidden, 1}, 9);
     for (const Precision precision : {Precision::f32, Precision::f64}) {
       const auto session = emulated_cuda()->start(data, p, precision);

@@ -65,7 +65,8 @@ TEST_P(CudaWide, FiftyEpochsMatchTheCpuWithinRelativeTolerance) {
 
 INSTANTIATE_TEST_SUITE_P(SamplesByHidden, CudaWide,
                          ::testing::Combine(::testing::Values(std::size_t{1000}, std::size_t{65543}),
-                                            ::testing::Values(std::size_t{4}, std::size_t{64}, std::size_t{256})));
+                                            ::testing::Values(std::size_t{4}, std::size_t{64}, std::size_t{256},
+                                                              std::size_t{300}, std::size_t{1024})));
 
 TEST(CudaParity, FirstStepGradientsMatchTheCpu) {
   REQUIRE_CUDA(cuda);
@@ -79,8 +80,9 @@ TEST(CudaParity, FirstStepPastTheNarrowThreadsMatchesTheCpu) {
 
 TEST(CudaDeterminism, TwoRunsAreBitIdentical) {
   REQUIRE_CUDA(cuda);
-  check_two_runs_identical(*cuda, 100003, 64, 30);   // the narrow step, 8 lanes a sample
-  check_two_runs_identical(*cuda, 100003, 300, 30);  // the GEMMs
+  check_two_runs_identical(*cuda, 100003, 64, 30);    // the narrow step, 8 lanes a sample
+  check_two_runs_identical(*cuda, 100003, 1024, 30);  // the narrow step, 4 warps a sample
+  check_two_runs_identical(*cuda, 100003, kPastNarrowHidden, 30);  // the GEMMs
 }
 
 // A new session from the parameters a stopped one handed out continues the
@@ -90,18 +92,22 @@ TEST(CudaDeterminism, ARestartedSessionContinuesTheRun) {
   REQUIRE_CUDA(cuda);
   check_restart_continues_the_run(*cuda, 100003, 64, Precision::f32);
   check_restart_continues_the_run(*cuda, 100003, 300, Precision::f32);
+  check_restart_continues_the_run(*cuda, 100003, kPastNarrowHidden, Precision::f32);
   check_restart_continues_the_run(*cuda, 100, 4, Precision::f32);
   check_restart_continues_the_run(*cuda, 100, 4, Precision::f64);
 }
 
-// Chunk edges: one sample, fewer samples than a chunk, and several chunks
-// with a short last one (hidden 1024 gives chunks of 16384 samples).
+// The GEMM path's chunk edges: one sample, fewer samples than a chunk, and
+// several chunks with a short last one (hidden 1024 gives chunks of 16384
+// samples).
 class CudaChunkEdges : public ::testing::TestWithParam<std::tuple<std::size_t, std::size_t>> {};
 
 TEST_P(CudaChunkEdges, MatchTheCpu) {
   REQUIRE_CUDA(cuda);
+  BackendConfig config;
+  config.fuse_narrow = false;
   const auto [samples, hidden] = GetParam();
-  check_random_run(*cuda, samples, hidden, 5);
+  check_random_run(*make_backend("cuda", config), samples, hidden, 5);
 }
 
 INSTANTIATE_TEST_SUITE_P(Edges, CudaChunkEdges,
@@ -111,7 +117,8 @@ INSTANTIATE_TEST_SUITE_P(Edges, CudaChunkEdges,
 
 // Hidden 256 on the GEMMs: chunk arrays of 2^16 x 256 floats, cuBLAS's 32
 // MiB workspace, parameters and partial sums. The narrow step: 18 sums
-// (hidden 4) or 1026 (hidden 256) for each of 1024 blocks, and a little more.
+// (hidden 4), 1026 (hidden 256) or 4098 (hidden 1024) for each of 1024
+// blocks, and a little more.
 TEST(CudaMemory, GrowsOnlyByTheDataSet) {
   REQUIRE_CUDA(cuda);
   BackendConfig config;
@@ -120,6 +127,7 @@ TEST(CudaMemory, GrowsOnlyByTheDataSet) {
                                          std::size_t{3} * 65536 * 256 * 4 + (std::size_t{40} << 20));
   check_memory_grows_only_by_the_dataset(*cuda, 4, std::size_t{1} << 20);
   check_memory_grows_only_by_the_dataset(*cuda, 256, std::size_t{8} << 20);
+  check_memory_grows_only_by_the_dataset(*cuda, 1024, std::size_t{24} << 20);
 }
 
 TEST(CudaParity, EpochsInOneLaunchMatchGraphReplays) {
@@ -137,7 +145,8 @@ TEST(CudaParity, GemmPathOnNarrowShapesMatchesTheCpu) {
   config.fuse_narrow = false;
   const auto gemms = make_backend("cuda", config);
   for (const std::size_t samples : {std::size_t{1000}, std::size_t{65543}}) {
-    for (const std::size_t hidden : {std::size_t{4}, std::size_t{64}, std::size_t{256}}) {
+    for (const std::size_t hidden :
+         {std::size_t{4}, std::size_t{64}, std::size_t{256}, std::size_t{300}, std::size_t{1024}}) {
       SCOPED_TRACE(std::to_string(samples) + " samples, hidden " + std::to_string(hidden));
       check_random_run(*gemms, samples, hidden, 50);
     }

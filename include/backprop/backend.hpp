@@ -33,12 +33,12 @@ Precision parse_precision(std::string_view text);
 struct BackendConfig {
   unsigned threads = 0;     // cpu: worker threads, 0 = every hardware thread
   bool allow_tf32 = false;  // cuda: let cuBLAS use TF32 tensor cores (not strict FP32)
-  bool fuse_narrow = true;  // cuda: train a narrow network (one output, <= 4 inputs, <= 256 hidden
+  bool fuse_narrow = true;  // cuda: train a narrow network (one output, <= 4 inputs, <= 1024 hidden
                             // units) with one fused kernel per epoch; false: cuBLAS GEMMs always
   bool epochs_in_one_launch = true;  // cuda: such a network on at most 256 samples (fewer above 8
-                                     // hidden units) runs all the epochs of a run_epochs call in
-                                     // one launch; false: one graph replay per epoch (the same
-                                     // bits, more launches)
+                                     // hidden units, none above 256) runs all the epochs of a
+                                     // run_epochs call in one launch; false: one graph replay
+                                     // per epoch (the same bits, more launches)
   std::string cpu_isa;      // cpu: instruction-set build ("avx512", "avx2", "generic"); empty = best here
 };
 
