@@ -10,8 +10,8 @@
 // rss_MiB (the process's resident host memory) and session_MiB (what the
 // session allocated where it trains: device memory for cuda).
 // Threads/... runs the CPU backend at 1, 2, 4 ... threads. Where cuda is
-// usable, cuda-gemm rows run the widths the fused narrow step takes
-// (hidden 4, 32, 256) and the article on the cuBLAS path instead,
+// usable, cuda-gemm rows run every width (the fused narrow step takes all
+// of them) and the article on the cuBLAS path instead,
 // Article/cuda-graphs replays the article's epochs as graphs instead of
 // running them in one launch, for comparison, and Roofline/cuda/read
 // measures the GPU's memory read bandwidth, the ceiling of a step that
@@ -159,7 +159,7 @@ int main(int argc, char** argv) {
       BackendConfig graphs;  // the article's epochs as graph replays, not one launch
       graphs.epochs_in_one_launch = false;
       register_article("cuda-graphs", "cuda", graphs);
-      for (const std::size_t hidden : {std::size_t{4}, std::size_t{32}, std::size_t{256}}) {
+      for (const std::size_t hidden : kHiddenWidths) {
         for (const int log2 : kBatchLog2) register_step("cuda-gemm", "cuda", gemms, hidden, std::size_t{1} << log2);
       }
 #if BACKPROP_BENCH_HAVE_CUDA
