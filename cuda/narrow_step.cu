@@ -31,7 +31,8 @@ template <int kHidden>
 struct LaneSplit {
   static constexpr int kLanes = static_cast<int>(lanes_of_layout(kHidden));  // a sample's, as narrow_lanes
   static constexpr int kUnits = kHidden / kLanes;                             // a lane's
-  static constexpr int kWarps = kLanes > 32 ? kLanes / 32 : 1;                // a sample's warps
+  static constexpr int kWarpLanes = kLanes < 32 ? kLanes : 32;                // a sample's in one warp
+  static constexpr int kWarps = kLanes / kWarpLanes;                          // a sample's warps
   static_assert(kLanes * kUnits == kHidden && (kLanes & (kLanes - 1)) == 0 && kNarrowBlock % kLanes == 0,
                 "a sample's lanes are a power of two, within one warp or whole warps of a block");
 };
@@ -46,7 +47,7 @@ struct LaneSplit {
 // call enough: a warp writes a buffer again only after the next call's
 // barrier, which every thread reaches after reading it. A fixed order, so
 // runs repeat bit for bit.
-template <class T, int kLanes>
+template <class T, int kHidden>
 class GroupSum {
  public:
   __device__ T operator()(T v) {
@@ -66,8 +67,7 @@ class GroupSum {
   }
 
  private:
-  static constexpr int kWarpLanes = kLanes < 32 ? kLanes : 32;
-  static constexpr int kWarps = kLanes / kWarpLanes;
+  static constexpr int kWarpLanes = LaneSplit<kHidden>::kWarpLanes, kWarps = LaneSplit<kHidden>::kWarps;
   // The lanes of this thread's group within its warp: kWarpLanes
   // neighbours, aligned.
   static __device__ unsigned warp_mask() {
@@ -222,7 +222,7 @@ __device__ void add_thread_samples(const NarrowStep<T>& s, const NarrowNetwork<T
                                    T (&sum)[PaddedSums<kIn, LaneSplit<kHidden>::kUnits>::kCount]) {
   constexpr int kUnits = LaneSplit<kHidden>::kUnits, kLanes = LaneSplit<kHidden>::kLanes;
   using Sums = PaddedSums<kIn, kUnits>;
-  GroupSum<T, kLanes> sum_over_group;
+  GroupSum<T, kHidden> sum_over_group;
   auto add_sample = [&](const T (&x)[kIn], T target, bool counts) {
     T a[kUnits];
     const T y2 = sum_over_group(net.forward(x, a));
@@ -246,7 +246,8 @@ __device__ void add_thread_samples(const NarrowStep<T>& s, const NarrowNetwork<T
   };
   if constexpr (LaneSplit<kHidden>::kWarps > 1) {
     const std::size_t first_group = g - threadIdx.x / kLanes;  // the block's
-    auto counts = [&](std::size_t n) { return g < groups && n < s.samples; };
+    const bool live = g < groups;
+    auto counts = [&](std::size_t n) { return live && n < s.samples; };
     std::size_t n = g;
     T x[kIn] = {}, y = 0;
     if (counts(n)) load_sample(s, n, x, y);
@@ -454,7 +455,7 @@ __global__ void __launch_bounds__(kNarrowBlock) narrow_forward_kernel(NarrowStep
   const NarrowNetwork<T, kIn, kHidden, kExp2> net(s, slice);
   T x[kIn] = {}, a[LaneSplit<kHidden>::kUnits];
   if (in_data) load_features(s, n, x);
-  const T y2 = GroupSum<T, kLanes>()(net.forward(x, a));
+  const T y2 = GroupSum<T, kHidden>()(net.forward(x, a));
   if (slice == 0 && in_data) probabilities[n] = math::sigmoid_of_base2<kExp2>(y2);
 }
 

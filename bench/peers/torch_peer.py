@@ -80,7 +80,7 @@ def out_of_memory(error):
             or "can't allocate memory" in text)
 
 
-def measure_row(name, tag, device, compiled, hidden, batch, min_seconds):
+def measure_row(name, device, compiled, hidden, batch, min_seconds):
     """One configuration's row: timed, skipped for lack of memory, or failed."""
     seconds_of = cuda_event_time if device == "cuda" else wall_clock
     try:
@@ -132,7 +132,7 @@ def main():
                 elif time.perf_counter() - started > args.budget_seconds:
                     results.append(skipped(name, "the run's --budget-seconds %g were spent" % args.budget_seconds))
                 else:
-                    results.append(measure_row(name, tag, device, compiled, hidden, batch, args.min_seconds))
+                    results.append(measure_row(name, device, compiled, hidden, batch, args.min_seconds))
                 # Written after every row, so a run cut short keeps the rows it finished.
                 write(args.out, results, "torch " + torch.__version__)
     failures = sum(1 for row in results if row.get("error_message", "").startswith("FAILED"))
