@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # On a machine with an NVIDIA GPU: build with CUDA for that GPU, run every
-# test (failing if any CUDA test skipped), train the article on --backend
+# test but the peers' (failing if any CUDA test skipped), train the article on --backend
 # cuda, compare cuda with cpu from the command line, evaluate a saved network
 # on both, run a short benchmark (with the GPU's measured read bandwidth, the
 # narrow step's ceiling), run compute-sanitizer memcheck and racecheck over
@@ -69,8 +69,12 @@ fi
 note "- backends: $(tr '\n' ';' <"$out/backends.log")"
 
 start=$(date +%s)
-# A hung test must not eat the device time: each gets four minutes.
-ctest --test-dir "$build" --output-on-failure -j8 --timeout 240 >"$out/tests.log" 2>&1 || status=1
+# A hung test must not eat the device time: each gets four minutes. Left
+# out: the peers' checks (Bench.Peer.*), which test PyTorch and NumPy on the
+# CPU, as CI does; torch.compile's, compiling from a cold cache, took 187 s
+# of the H200 run's 231 s of tests and pushed the check past its time.
+ctest --test-dir "$build" --output-on-failure -j8 --timeout 240 -E '^Bench\.Peer\.' >"$out/tests.log" 2>&1 ||
+  status=1
 note "- tests: $(grep -E 'tests passed|tests failed' "$out/tests.log" | tail -1) in $(( $(date +%s) - start )) s"
 # The GPU's tests: suites named Cuda*, not the emulation's (CudaOnHost*: its
 # racecheck tests run only in a ThreadSanitizer build), nor CLI tests with
