@@ -73,11 +73,22 @@ def cuda_event_time(step):
     return start.elapsed_time(stop) / 1e3
 
 
+MEMORY_WORDS = ("out of memory", "can't allocate memory")
+
+
 def out_of_memory(error):
     """A configuration too large for the device or host: skipped, not failed."""
     text = str(error).lower()
-    return (isinstance(error, torch.cuda.OutOfMemoryError) or "out of memory" in text
-            or "can't allocate memory" in text)
+    return isinstance(error, torch.cuda.OutOfMemoryError) or any(w in text for w in MEMORY_WORDS)
+
+
+def reason_line(error):
+    """The line of an error worth a row's message. torch.compile wraps the
+    error of a failed compilation under a first line that only names its
+    backend ("backend='inductor' raised:"), so the line that mentions memory
+    comes first when there is one."""
+    lines = str(error).splitlines() or [type(error).__name__]
+    return next((l for l in lines if any(w in l.lower() for w in MEMORY_WORDS)), lines[0])
 
 
 def measure_row(name, device, compiled, hidden, batch, min_seconds):
@@ -91,14 +102,14 @@ def measure_row(name, device, compiled, hidden, batch, min_seconds):
         if compiled and compiled_graphs() == graphs:
             raise RuntimeError("torch.compile compiled no graph: the row would time eager code")
     except Exception as e:  # noqa: BLE001 - every row gets its outcome, then the exit status
-        first_line = (str(e).splitlines() or [type(e).__name__])[0]
+        reason = reason_line(e)
         X = y = step = None
         if device == "cuda":
             torch.cuda.empty_cache()
         if out_of_memory(e):
-            return skipped(name, "does not fit in memory: " + first_line)
-        print("%-34s FAILED: %s" % (name, first_line), file=sys.stderr)
-        return failed(name, "%s: %s" % (type(e).__name__, first_line))
+            return skipped(name, "does not fit in memory: " + reason)
+        print("%-34s FAILED: %s" % (name, reason), file=sys.stderr)
+        return failed(name, "%s: %s" % (type(e).__name__, reason))
     print("%-34s %12.1f us  %.3g samples/s" % (name, seconds * 1e6, batch / seconds), file=sys.stderr)
     return entry(name, seconds, iterations, batch)
 
