@@ -22,6 +22,7 @@ cd "$(dirname "$0")/.."
 build=build-gpu
 status=0
 note() { echo "$*" | tee -a "$out/summary.md"; }
+check_start=$(date +%s)
 : >"$out/summary.md"
 
 gpu=$(nvidia-smi --query-gpu=name,driver_version,compute_cap --format=csv,noheader 2>&1 | head -1)
@@ -180,6 +181,7 @@ for tool in $tools; do
   note "- compute-sanitizer $tool (exit $rc): $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$out/sanitizer-$tool.log" | tail -1) ($(grep -E '^\[  (PASSED|FAILED)' "$out/sanitizer-$tool.log" | tr '\n' ' ')) in $(( $(date +%s) - start )) s"
 done
 
+note "- the whole check: $(( $(date +%s) - check_start )) s (the budget is 480 s on a 16-core machine)"
 note ""
 if [ $status -ne 0 ]; then
   note "result: FAIL"

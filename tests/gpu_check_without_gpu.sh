@@ -49,6 +49,7 @@ expect "the saved network was evaluated on the cpu" in_evaluate_log '^Loss: 0\.0
 expect "evaluating it on cuda failed with the reason" in_evaluate_log '^backprop: error: backend .cuda. is not usable here'
 expect "the CPU benchmark ran" has '^Step/cpu/h4/1048576/manual_time'
 expect "the ratio table was printed" has '^samples/s per training step'
+expect "the whole check's time is given" has '^- the whole check: [0-9]+ s '
 expect "the summary ends in FAIL" test "$(tail -1 "$summary")" = "result: FAIL"
 for log in summary.md build.log tests.log backends.log train-article-cuda.log compare.log evaluate.log bench.json bench.log \
     bench-table.txt; do
