@@ -57,6 +57,24 @@ def entry(name, seconds, iterations, batch):
     }
 
 
+# What an error's text says when a configuration did not fit in memory.
+MEMORY_WORDS = ("out of memory", "can't allocate memory")
+
+
+def mentions_memory(text):
+    text = text.lower()
+    return any(word in text for word in MEMORY_WORDS)
+
+
+def reason_line(error):
+    """The line of an error worth a row's message: the first that mentions
+    memory, else the first. torch.compile wraps a failed compilation's error
+    under a first line that only names its backend ("backend='inductor'
+    raised:"), which says nothing of why."""
+    lines = str(error).splitlines() or [type(error).__name__]
+    return next((line for line in lines if mentions_memory(line)), lines[0])
+
+
 def skipped(name, why):
     return {"name": name, "run_type": "iteration", "error_occurred": True, "error_message": "skipped: " + why}
 

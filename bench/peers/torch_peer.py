@@ -16,7 +16,8 @@ import time
 import torch
 import torch._dynamo
 
-from common import add_grid_arguments, entry, failed, skipped, time_steps, wall_clock, write
+from common import (add_grid_arguments, entry, failed, mentions_memory, reason_line, skipped, time_steps,
+                    wall_clock, write)
 
 
 def make_model(hidden, device):
@@ -73,22 +74,9 @@ def cuda_event_time(step):
     return start.elapsed_time(stop) / 1e3
 
 
-MEMORY_WORDS = ("out of memory", "can't allocate memory")
-
-
 def out_of_memory(error):
     """A configuration too large for the device or host: skipped, not failed."""
-    text = str(error).lower()
-    return isinstance(error, torch.cuda.OutOfMemoryError) or any(w in text for w in MEMORY_WORDS)
-
-
-def reason_line(error):
-    """The line of an error worth a row's message. torch.compile wraps the
-    error of a failed compilation under a first line that only names its
-    backend ("backend='inductor' raised:"), so the line that mentions memory
-    comes first when there is one."""
-    lines = str(error).splitlines() or [type(error).__name__]
-    return next((l for l in lines if any(w in l.lower() for w in MEMORY_WORDS)), lines[0])
+    return isinstance(error, torch.cuda.OutOfMemoryError) or mentions_memory(str(error))
 
 
 def measure_row(name, device, compiled, hidden, batch, min_seconds):
