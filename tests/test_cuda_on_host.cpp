@@ -96,7 +96,9 @@ TEST(CudaOnHostDeathTest, ShuffleWithAnExitedLaneFailsLoudly) {
 // Under ThreadSanitizer the emulation is a racecheck (block_fibers.cpp):
 // a thread that reads what another wrote to shared memory is reported unless
 // a __syncthreads lies between them. Each thread here writes its cell and
-// reads its lane partner's, with `between` in between.
+// reads its partner's (t ^ partner), with `between` in between, in blocks
+// of 64 threads and of 1024 (the narrow step's widest layout; more threads
+// than ThreadSanitizer has slots for, 256 in Clang's runtime).
 #ifdef CUDA_ON_HOST_RACECHECK  // set by tests/CMakeLists.txt in a ThreadSanitizer build
 constexpr bool kRaceCheck = true;
 #else
@@ -105,15 +107,20 @@ constexpr bool kRaceCheck = false;
 
 enum class Between { barrier, shuffle, nothing };
 
-std::vector<float> read_partners_cells(Between between) {
-  std::vector<float> out(128);
-  cuda_on_host::launch(dim3(2), dim3(64), 0, nullptr, [&out, between] {
-    __shared__ float cells[64];
+struct CellBlocks {
+  unsigned threads, partner;  // threads a block; each reads cell t ^ partner
+};
+constexpr CellBlocks kCellBlocks[] = {{64, 1}, {1024, 513}};
+
+std::vector<float> read_partners_cells(Between between, CellBlocks blocks) {
+  std::vector<float> out(2 * blocks.threads);
+  cuda_on_host::launch(dim3(2), dim3(blocks.threads), 0, nullptr, [&out, between, blocks] {
+    __shared__ float cells[1024];
     const unsigned t = threadIdx.x;
-    cells[t] = static_cast<float>(100 * blockIdx.x + t);
+    cells[t] = static_cast<float>(10000 * blockIdx.x + t);
     if (between == Between::barrier) __syncthreads();
     if (between == Between::shuffle) (void)__shfl_xor_sync(0xffffffffu, 0, 1);
-    out[64 * blockIdx.x + t] = cells[t ^ 1];
+    out[blocks.threads * blockIdx.x + t] = cells[t ^ blocks.partner];
   });
   return out;
 }
@@ -121,23 +128,31 @@ std::vector<float> read_partners_cells(Between between) {
 // With the barrier: the partners' values, and (under ThreadSanitizer) no
 // report.
 TEST_F(CudaOnHost, SharedMemoryOrderedByABarrierIsNoRace) {
-  const std::vector<float> out = read_partners_cells(Between::barrier);
-  ASSERT_EQ(cudaGetLastError(), cudaSuccess);
-  for (unsigned i = 0; i < 128; ++i) EXPECT_EQ(out[i], static_cast<float>(100 * (i / 64) + (i % 64 ^ 1))) << i;
+  for (const CellBlocks blocks : kCellBlocks) {
+    const std::vector<float> out = read_partners_cells(Between::barrier, blocks);
+    ASSERT_EQ(cudaGetLastError(), cudaSuccess);
+    for (unsigned i = 0; i < 2 * blocks.threads; ++i) {
+      const unsigned b = i / blocks.threads, t = i % blocks.threads;
+      EXPECT_EQ(out[i], static_cast<float>(10000 * b + (t ^ blocks.partner))) << i;
+    }
+  }
 }
 
 TEST(CudaOnHostDeathTest, SharedMemoryWithoutABarrierIsARace) {
   if (!kRaceCheck) GTEST_SKIP() << "a race is reported only in a ThreadSanitizer build (CI's)";
   GTEST_FLAG_SET(death_test_style, "threadsafe");
-  for (const Between between : {Between::nothing, Between::shuffle}) {
-    SCOPED_TRACE(between == Between::nothing ? "nothing between" : "a warp shuffle between");
-    // ThreadSanitizer's exit status after a report is 66.
-    EXPECT_EXIT(
-        {
-          read_partners_cells(between);
-          std::exit(0);
-        },
-        ::testing::ExitedWithCode(66), "ThreadSanitizer: data race(.|\n)*block \\([01], 0, 0\\) thread");
+  for (const CellBlocks blocks : kCellBlocks) {
+    for (const Between between : {Between::nothing, Between::shuffle}) {
+      SCOPED_TRACE(std::to_string(blocks.threads) + " threads, " +
+                   (between == Between::nothing ? "nothing between" : "a warp shuffle between"));
+      // ThreadSanitizer's exit status after a report is 66.
+      EXPECT_EXIT(
+          {
+            read_partners_cells(between, blocks);
+            std::exit(0);
+          },
+          ::testing::ExitedWithCode(66), "ThreadSanitizer: data race(.|\n)*block \\([01], 0, 0\\) thread");
+    }
   }
 }
 

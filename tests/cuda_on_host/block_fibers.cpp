@@ -14,8 +14,6 @@
 // GPU). Blocks run on four threads of their own (BlockWorkers), dealt out
 // afresh at each launch, so it reports two blocks that race in device
 // memory too. Launches are ordered one after another, as on one stream.
-#include <ucontext.h>
-
 #include <atomic>
 #include <cstdarg>
 #include <cstdint>
@@ -26,6 +24,7 @@
 #include <vector>
 
 #include "emulator_state.hpp"
+#include "fiber_context.hpp"
 
 #if defined(__SANITIZE_ADDRESS__)  // GCC
 #define CUDA_ON_HOST_ASAN 1
@@ -82,7 +81,7 @@ void delete_race_fiber(void* fiber) {
 }
 void* current_race_fiber() { return __tsan_get_current_fiber(); }
 void name_race_fiber(void* fiber, const char* name) { __tsan_set_fiber_name(fiber, name); }
-// Called just before swapcontext, as ThreadSanitizer asks.
+// Called just before the switch, as ThreadSanitizer asks.
 void switch_race_fiber(void* to) { __tsan_switch_to_fiber(to, __tsan_switch_to_fiber_no_sync); }
 void release(char& token) { __tsan_release(&token); }
 void acquire(char& token) { __tsan_acquire(&token); }
@@ -101,7 +100,7 @@ constexpr std::size_t kFiberStackBytes = std::size_t{256} << 10;
 
 struct Fiber {
   enum class State { ready, at_barrier, at_shuffle, done };
-  ucontext_t context{};
+  FiberContext context;
   std::unique_ptr<char[]> stack{new char[kFiberStackBytes]};  // left uninitialised
   State state = State::ready;
   void* fake_stack = nullptr;
@@ -115,7 +114,7 @@ struct Fiber {
 
 struct BlockRunner {
   std::vector<Fiber> fibers;  // grown to the largest block seen
-  ucontext_t scheduler{};
+  FiberContext scheduler;
   const void* scheduler_stack = nullptr;
   std::size_t scheduler_stack_bytes = 0;
   const std::function<void()>* kernel = nullptr;
@@ -144,7 +143,7 @@ void fiber_main() {
   self.state = Fiber::State::done;
   start_switch(nullptr, r.scheduler_stack, r.scheduler_stack_bytes);  // this fiber is finished
   switch_race_fiber(r.scheduler_race_fiber);
-  swapcontext(&self.context, &r.scheduler);
+  switch_fiber_context(self.context, r.scheduler);
   fatal("a finished fiber was resumed");
 }
 
@@ -199,11 +198,7 @@ bool run_block_in_fibers(unsigned threads) {
   if (r.fibers.size() < threads) r.fibers.resize(threads);
   for (unsigned t = 0; t < threads; ++t) {
     Fiber& f = r.fibers[t];
-    getcontext(&f.context);
-    f.context.uc_stack.ss_sp = f.stack.get();
-    f.context.uc_stack.ss_size = kFiberStackBytes;
-    f.context.uc_link = nullptr;
-    makecontext(&f.context, fiber_main, 0);
+    start_fiber_context(f.context, f.stack.get(), kFiberStackBytes, fiber_main);
     f.state = Fiber::State::ready;
     if (kRaceCheck) {
       const dim3 t3 = thread_index(t, blockDim);
@@ -228,7 +223,7 @@ bool run_block_in_fibers(unsigned threads) {
       void* fake_stack = nullptr;
       start_switch(&fake_stack, f.stack.get(), kFiberStackBytes);
       switch_race_fiber(f.race_fiber.get());
-      swapcontext(&r.scheduler, &f.context);
+      switch_fiber_context(r.scheduler, f.context);
       finish_switch(fake_stack, nullptr, nullptr);
     }
     unsigned waiting = 0, shuffling = 0, done = 0;
@@ -418,7 +413,7 @@ void wait_in_scheduler(Fiber& self, Fiber::State state) {
   if (state == Fiber::State::at_barrier) release(barrier);
   start_switch(&self.fake_stack, r.scheduler_stack, r.scheduler_stack_bytes);
   switch_race_fiber(r.scheduler_race_fiber);
-  swapcontext(&self.context, &r.scheduler);
+  switch_fiber_context(self.context, r.scheduler);
   finish_switch(self.fake_stack, &r.scheduler_stack, &r.scheduler_stack_bytes);
   if (state == Fiber::State::at_barrier) acquire(barrier);
 }
