@@ -10,6 +10,11 @@
 # A GPU machine without a package registry builds against .deps/root when it
 # is there (made by scripts/carry-deps.sh and carried with the work tree).
 #
+# BACKPROP_GPU_CHECK_BUILD names the build folder (build-gpu), and
+# BACKPROP_GPU_CHECK_TESTS a ctest -R regex for the tests it runs (all of
+# them): CI's walk without a GPU (tests/gpu_check_without_gpu.sh) uses the
+# tree it has already built and tested, and runs only the CUDA tests.
+#
 # Exit status: 0 all ran and passed; 1 something failed; 3 everything else
 # passed but compute-sanitizer could not run on this machine.
 #
@@ -19,7 +24,8 @@ out=${1:?usage: scripts/gpu-check.sh DIR}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 cd "$(dirname "$0")/.."
-build=build-gpu
+build=${BACKPROP_GPU_CHECK_BUILD:-build-gpu}
+test_regex=${BACKPROP_GPU_CHECK_TESTS:-.}
 status=0
 note() { echo "$*" | tee -a "$out/summary.md"; }
 check_start=$(date +%s)
@@ -74,7 +80,7 @@ start=$(date +%s)
 # out: the peers' checks (Bench.Peer.*), which test PyTorch and NumPy on the
 # CPU, as CI does; torch.compile's, compiling from a cold cache, took 187 s
 # of the H200 run's 231 s of tests and pushed the check past its time.
-ctest --test-dir "$build" --output-on-failure -j8 --timeout 240 -E '^Bench\.Peer\.' >"$out/tests.log" 2>&1 ||
+ctest --test-dir "$build" --output-on-failure -j8 --timeout 240 -R "$test_regex" -E '^Bench\.Peer\.' >"$out/tests.log" 2>&1 ||
   status=1
 note "- tests: $(grep -E 'tests passed|tests failed' "$out/tests.log" | tail -1) in $(( $(date +%s) - start )) s"
 # The GPU's tests: suites named Cuda*, not the emulation's (CudaOnHost*: its
