@@ -5,7 +5,7 @@
 # installed too, when missing.
 set -euo pipefail
 
-packages=(cmake ninja-build g++ googletest libgtest-dev libbenchmark-dev libcli11-dev clang "$@")
+packages=(cmake ninja-build ccache g++ googletest libgtest-dev libbenchmark-dev libcli11-dev clang "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
