@@ -1,19 +1,24 @@
 // The threads of a block as fibers on the calling thread. Each runs until it
 // reaches __syncthreads, a warp shuffle or its end. Lanes that wait at a
 // shuffle go on once every lane of their mask is there; when all threads
-// wait at the barrier, the next round starts. A block that never
-// synchronises needs no fibers: once the first block of a launch has run
-// without a barrier or shuffle, the others run one thread after another on
-// the caller's stack, which is what keeps large grids cheap.
+// wait at the barrier, the next round starts. A block that neither
+// synchronises nor touches shared memory needs no fibers: once the first
+// block of a launch on a host thread has run so, the others run one thread
+// after another on the caller's stack, which is what keeps large grids
+// cheap.
 //
 // Under ThreadSanitizer this is a host-side racecheck: every thread of a
-// block runs in a fiber of its own, also in blocks that never synchronise,
-// and switching fibers orders nothing, so ThreadSanitizer reports two
-// threads of a block that touch one location, one of them writing, unless a
-// __syncthreads lies between them (a warp shuffle orders no memory, as on a
-// GPU). Blocks run on four threads of their own (BlockWorkers), dealt out
-// afresh at each launch, so it reports two blocks that race in device
-// memory too. Launches are ordered one after another, as on one stream.
+// block that runs in fibers is a fiber of its own, and switching fibers
+// orders nothing, so ThreadSanitizer reports two threads of a block that
+// touch one location, one of them writing, unless a __syncthreads lies
+// between them (a warp shuffle orders no memory, as on a GPU). Blocks run
+// on four threads of their own (BlockWorkers), dealt out afresh at each
+// launch, so it reports two blocks that race in device memory too.
+// Launches are ordered one after another, as on one stream. A kernel
+// without barriers, shuffles or shared memory has its threads checked
+// against each other in the first block each host thread runs (every
+// block runs the same code, so a collision that its indices make shows
+// there), and its later blocks against the other host threads' blocks.
 #include <atomic>
 #include <cstdarg>
 #include <cstdint>
@@ -104,8 +109,10 @@ struct Fiber {
   std::unique_ptr<char[]> stack{new char[kFiberStackBytes]};  // left uninitialised
   State state = State::ready;
   void* fake_stack = nullptr;
-  // ThreadSanitizer's fiber (null without it).
-  std::unique_ptr<void, void (*)(void*)> race_fiber{new_race_fiber(), delete_race_fiber};
+  // ThreadSanitizer's fiber: made for a launch, when the fiber first runs
+  // in it, and ended with the launch (release_race_fibers); null without
+  // ThreadSanitizer.
+  std::unique_ptr<void, void (*)(void*)> race_fiber{nullptr, delete_race_fiber};
   // At a shuffle: its mask, lane mask and value; then the partner's value.
   unsigned shuffle_mask = 0;
   int lane_mask = 0;
@@ -122,7 +129,8 @@ struct BlockRunner {
   unsigned barriers_completed = 0;  // in the running block
   void* scheduler_race_fiber = nullptr;
   bool in_fibers = false;
-  bool synchronised = false;
+  bool synchronised = false;  // the running block waited at a barrier or shuffle
+  bool shared_memory = false;  // or declared a __shared__ array
 };
 
 thread_local BlockRunner runner;
@@ -192,7 +200,8 @@ bool complete_shuffles(unsigned threads) {
   return completed;
 }
 
-// Returns whether any thread reached a barrier or a shuffle.
+// Returns whether any thread reached a barrier or a shuffle, or declared a
+// __shared__ array: whether the launch's other blocks need fibers too.
 bool run_block_in_fibers(unsigned threads) {
   BlockRunner& r = runner;
   if (r.fibers.size() < threads) r.fibers.resize(threads);
@@ -205,11 +214,13 @@ bool run_block_in_fibers(unsigned threads) {
       char name[96];
       std::snprintf(name, sizeof name, "block (%u, %u, %u) thread (%u, %u, %u)", blockIdx.x, blockIdx.y, blockIdx.z,
                     t3.x, t3.y, t3.z);
+      if (!f.race_fiber) f.race_fiber.reset(new_race_fiber());
       name_race_fiber(f.race_fiber.get(), name);
     }
   }
   r.in_fibers = true;
   r.synchronised = false;
+  r.shared_memory = false;
   r.barriers_completed = 0;
   r.scheduler_race_fiber = current_race_fiber();
   release(race_tokens.block_start);
@@ -247,10 +258,17 @@ bool run_block_in_fibers(unsigned threads) {
   }
   r.in_fibers = false;
   acquire(race_tokens.block_end);
-  return r.synchronised;
+  return r.synchronised || r.shared_memory;
 }
 
 void run_block_in_order(unsigned threads) {
+  if (kRaceCheck) {  // the host thread's name in a report
+    const dim3 last = thread_index(threads - 1, blockDim);
+    char name[128];
+    std::snprintf(name, sizeof name, "block (%u, %u, %u) thread (0, 0, 0) to (%u, %u, %u), in order", blockIdx.x,
+                  blockIdx.y, blockIdx.z, last.x, last.y, last.z);
+    name_race_fiber(current_race_fiber(), name);
+  }
   for (unsigned i = 0; i < threads; ++i) {
     threadIdx = thread_index(scheduled(i, threads), blockDim);
     (*runner.kernel)();
@@ -285,13 +303,21 @@ void run_blocks(dim3 grid, dim3 block, const std::function<void()>& kernel, Bloc
     const unsigned b = scheduled(i, blocks);
     if (!deal.mine(b)) continue;
     blockIdx = dim3(b % grid.x, b / grid.x % grid.y, b / (grid.x * grid.y));
-    if (needs_fibers || kRaceCheck) {
+    if (needs_fibers) {
       needs_fibers = run_block_in_fibers(threads);
     } else {
       run_block_in_order(threads);
     }
   }
   runner.kernel = nullptr;
+  // ThreadSanitizer's fibers end with the launch. Its vector clocks are as
+  // long as the largest thread number it has handed out, and it hands out
+  // ended threads' numbers again: fibers kept for the process (a worker's
+  // largest block, 1024 threads, on each of four workers) made every
+  // clock 4096 long, and every barrier and block start cost as much.
+  if (kRaceCheck) {
+    for (Fiber& f : runner.fibers) f.race_fiber.reset();
+  }
 }
 
 // Under the racecheck, the blocks of a launch run on kWorkers = 4 threads,
@@ -434,6 +460,12 @@ std::uint64_t shuffle_xor(unsigned mask, std::uint64_t bits, int lane_mask) {
   wait_in_scheduler(self, Fiber::State::at_shuffle);
   return self.shuffle_result;
 }
+
+}  // namespace cuda_on_host
+
+namespace cuda_on_host {
+
+void note_shared_memory() { runner.shared_memory = true; }
 
 }  // namespace cuda_on_host
 

@@ -21,13 +21,15 @@
 
 // Kernel-side qualifiers. A __shared__ array is a static of the host thread
 // that runs the block: blocks on one thread run one at a time, and the
-// fibers of the running block share it, as on a GPU.
+// fibers of the running block share it, as on a GPU. Declaring one tells
+// the scheduler that the launch's blocks need fibers (block_fibers.cpp),
+// so that threads sharing it without a barrier are seen to race.
 #define __global__
 #define __device__
 #define __host__
 #define __forceinline__ inline
 #define __launch_bounds__(...)
-#define __shared__ static thread_local
+#define __shared__ ::cuda_on_host::note_shared_memory(); static thread_local
 
 struct dim3 {
   unsigned x = 1, y = 1, z = 1;
@@ -38,6 +40,7 @@ inline thread_local dim3 threadIdx, blockIdx, blockDim, gridDim;
 
 namespace cuda_on_host {
 [[noreturn]] void fatal(const char* format, ...);
+void note_shared_memory();  // the running block declares a __shared__ array
 }
 
 // Waits until every thread of the block has arrived; fails loudly when some
