@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cmath>
 #include <iomanip>
+#include <string>
+#include <vector>
 
 #include "backprop/backprop.hpp"
 #include "golden_file.hpp"
@@ -168,32 +170,40 @@ inline void check_first_step_gradients(const Backend& gpu, std::size_t samples, 
 // path, whatever the inputs.
 inline constexpr std::size_t kPastNarrowHidden = 1025;
 
+// One first step's data set and network.
+struct FirstStepCase {
+  std::size_t samples, inputs, hidden, outputs;
+};
+
+inline std::string to_string(const FirstStepCase& c) {
+  return "N" + std::to_string(c.samples) + "_" + std::to_string(c.inputs) + "x" + std::to_string(c.hidden) + "x" +
+         std::to_string(c.outputs);
+}
+
+inline void check_first_step_gradients(const Backend& gpu, const FirstStepCase& c) {
+  check_first_step_gradients(gpu, c.samples, c.hidden, c.inputs, c.outputs);
+}
+
 // The first step on wide shapes (the GEMM path: more hidden units, more
 // inputs than the narrow step takes, several outputs) and on the narrow
 // step's layouts: each input count from 1 to 4, hidden units padded to 4,
 // 8, 16, 32, 64, 512 or 1024 (3, 6, 12, 20, 40, 300 and 600 units) or not
 // (8, 32, 256 and 1024; the article's 4 is in its own test), a sample on
 // one lane up to 8 units, on 2 to 32 above, on two warps at 512 and four
-// at 1024. The 512 layout has 4096 sample groups, so some take no sample,
-// and the 1024 layouts 2048, so some take two samples and others, in the
-// same block, one.
+// at 1024, each on `samples` samples (at 600, every layout takes three
+// blocks or more). The 512 layout has 4096 sample groups, so below that
+// some take no sample; the 1024 layouts have 2048, two a block, so at
+// 2048 + an odd count some take two samples and others, in the same block,
+// one.
+inline std::vector<FirstStepCase> first_step_cases_on_every_path(std::size_t samples) {
+  return {{samples, 3, kPastNarrowHidden, 1}, {samples, 3, 300, 1}, {samples, 3, 600, 1}, {samples, 4, 1024, 1},
+          {samples, 3, 40, 1},  {samples, 2, 256, 1}, {samples, 7, 4, 1},   {samples, 2, 4, 2},
+          {samples, 5, 33, 3},  {samples, 1, 6, 1},   {samples, 2, 3, 1},   {samples, 3, 3, 1},
+          {samples, 4, 8, 1},   {samples, 1, 12, 1},  {samples, 3, 20, 1},  {samples, 4, 32, 1}};
+}
+
 inline void check_first_step_gradients_on_every_path(const Backend& gpu) {
-  check_first_step_gradients(gpu, 3001, kPastNarrowHidden);
-  check_first_step_gradients(gpu, 3001, 300);
-  check_first_step_gradients(gpu, 3001, 600, 3);
-  check_first_step_gradients(gpu, 3001, 1024, 4);
-  check_first_step_gradients(gpu, 3001, 40);
-  check_first_step_gradients(gpu, 3001, 256, 2);
-  check_first_step_gradients(gpu, 3001, 4, 7);
-  check_first_step_gradients(gpu, 3001, 4, 2, 2);
-  check_first_step_gradients(gpu, 3001, 33, 5, 3);
-  check_first_step_gradients(gpu, 3001, 6, 1);
-  check_first_step_gradients(gpu, 3001, 3, 2);
-  check_first_step_gradients(gpu, 3001, 3, 3);
-  check_first_step_gradients(gpu, 3001, 8, 4);
-  check_first_step_gradients(gpu, 3001, 12, 1);
-  check_first_step_gradients(gpu, 3001, 20, 3);
-  check_first_step_gradients(gpu, 3001, 32, 4);
+  for (const FirstStepCase& c : first_step_cases_on_every_path(3001)) check_first_step_gradients(gpu, c);
 }
 
 // More samples than the narrow step has threads (2^18): each thread (or

@@ -280,9 +280,25 @@ TEST_F(CudaOnHost, LargerDataSetsFollowTheCpuWithTheHardwaresExp2Error) {
 
 TEST_F(CudaOnHost, Float64FollowsTheGoldenArticle) { check_article_float64(*emulated_cuda(), 10000); }
 
-TEST_F(CudaOnHost, FirstStepGradientsMatchTheCpu) {
-  check_first_step_gradients_on_every_path(*emulated_cuda());
+// The GPU's test of every path (check_first_step_gradients_on_every_path),
+// a case a test so that ctest runs them side by side; and the same layouts
+// on fewer samples, which CI's racecheck runs (in a ThreadSanitizer build
+// every barrier of a block costs as much as its threads times all the
+// threads alive, and 3001 samples on every layout took minutes).
+class CudaOnHostFirstStep : public CudaOnHost, public ::testing::WithParamInterface<FirstStepCase> {};
+
+TEST_P(CudaOnHostFirstStep, GradientsMatchTheCpu) { check_first_step_gradients(*emulated_cuda(), GetParam()); }
+
+std::vector<FirstStepCase> racecheck_first_step_cases() {
+  std::vector<FirstStepCase> cases = first_step_cases_on_every_path(600);
+  cases.push_back({2048 + 53, 4, 1024, 1});  // groups of two samples and of one in a block
+  return cases;
 }
+
+INSTANTIATE_TEST_SUITE_P(EveryPath, CudaOnHostFirstStep, ::testing::ValuesIn(first_step_cases_on_every_path(3001)),
+                         [](const auto& info) { return to_string(info.param); });
+INSTANTIATE_TEST_SUITE_P(RacecheckSizes, CudaOnHostFirstStep, ::testing::ValuesIn(racecheck_first_step_cases()),
+                         [](const auto& info) { return to_string(info.param); });
 
 TEST_F(CudaOnHost, FirstStepPastTheNarrowThreadsMatchesTheCpu) {
   check_first_step_gradients_past_the_threads(*emulated_cuda());
