@@ -62,9 +62,9 @@ int failures = 0;
 
 void skip_or_fail(benchmark::State& state, const std::exception& e) {
   const std::string what = e.what();
+  const auto* error = dynamic_cast<const backprop::Error*>(&e);
   const bool out_of_memory = dynamic_cast<const std::bad_alloc*>(&e) != nullptr ||
-                             what.find("cudaErrorMemoryAllocation") != std::string::npos ||
-                             what.find("CUBLAS_STATUS_ALLOC_FAILED") != std::string::npos;
+                             (error != nullptr && error->kind() == backprop::ErrorKind::out_of_memory);
   if (out_of_memory) {
     state.SkipWithError(("skipped: does not fit in memory: " + what).c_str());
   } else {

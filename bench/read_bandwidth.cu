@@ -79,7 +79,7 @@ void check_every_float_was_read_once(const DeviceBuffer<float>& partials, std::s
   double total = 0;
   for (const float partial : partials.download(partials.size(), stream)) total += partial;
   if (total != static_cast<double>(count)) {
-    throw backprop::Error("read bandwidth: the kernel's sums add up to " + std::to_string(total) + ", not " +
+    throw backprop::Error(backprop::ErrorKind::device, "read bandwidth: the kernel's sums add up to " + std::to_string(total) + ", not " +
                           std::to_string(count) + ": it did not read every float once");
   }
 }

@@ -34,6 +34,7 @@ struct TrainArgs : RunArgs {
   std::string precision = "f32";
   std::int64_t log_every = 1000;
   std::string params_csv;
+  std::int64_t checkpoint_every = 0;  // write --params-csv and --loss-csv every this many epochs too
 };
 
 struct CompareArgs : RunArgs {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "interruption.hpp"
 #include "run_setup.hpp"
 
 namespace backprop::cli {
@@ -53,9 +54,10 @@ void print_comparison(const std::vector<ComparedRun>& runs) {
 }  // namespace
 
 int compare_command(const CompareArgs& args) {
+  check_distinct_files({{"--data", args.data_csv}, {"--init-csv", args.init_csv}}, {{"--loss-csv", args.loss_csv}});
   const Dataset data = load_data(args);
   const Parameters initial = initial_parameters(args, data);
-  std::ofstream loss_file = open_output_file(args.loss_csv, "loss file");
+  check_writable(args.loss_csv, "loss file");
 
   std::vector<std::string> backends = args.backends;
   if (backends.empty()) {
@@ -69,6 +71,7 @@ int compare_command(const CompareArgs& args) {
   options.epochs = static_cast<std::size_t>(args.epochs);
   options.lr = args.lr;
   options.log_every = 0;
+  options.stop = &stop_requested();
   std::fprintf(stderr, "backprop: comparing %s, %s, %s, on", to_string(initial.shape).c_str(),
                count_of(data.samples(), "sample").c_str(), count_of(options.epochs, "epoch").c_str());
   for (const auto& name : backends) std::fprintf(stderr, " %s", name.c_str());
@@ -79,6 +82,7 @@ int compare_command(const CompareArgs& args) {
   for (const auto& name : backends) made.push_back(make_backend(name, backend_config(args)));
 
   std::vector<ComparedRun> runs;
+  const StoppableWork stoppable;
   for (const auto& backend : made) {
     const std::string name = backend->name();
     for (const auto& precision : args.precisions) {
@@ -87,11 +91,16 @@ int compare_command(const CompareArgs& args) {
       const auto start = std::chrono::steady_clock::now();
       try {
         TrainResult result = train(*backend, data, initial, options);
+        // A comparison of runs cut short would compare nothing: no table, no file.
+        if (result.interrupted) {
+          throw Error(ErrorKind::interrupted, "interrupted at epoch " + std::to_string(result.losses.size()) +
+                                                  " of " + std::to_string(options.epochs));
+        }
         run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         run.losses = std::move(result.losses);
         for (double p : backend->predict(result.params, data, options.precision)) run.predicted.push_back(p > 0.5);
       } catch (const Error& e) {
-        throw Error(run.label + ": " + e.what());
+        throw Error(e.kind(), run.label + ": " + e.what());
       }
       runs.push_back(std::move(run));
     }
@@ -105,7 +114,7 @@ int compare_command(const CompareArgs& args) {
     names.push_back(run.label);
     losses.push_back(&run.losses);
   }
-  write_losses(loss_file, args.loss_csv, names, losses);
+  write_losses(args.loss_csv, names, losses);
   return 0;
 }
 

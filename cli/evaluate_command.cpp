@@ -13,9 +13,11 @@
 namespace backprop::cli {
 
 int evaluate_command(const EvaluateArgs& args) {
+  check_distinct_files({{"--data", args.data_csv}, {"--params-csv", args.params_csv}},
+                       {{"--predictions-csv", args.predictions_csv}});
   const Dataset data = load_data(args);
   const Parameters params = load_network(args.params_csv, data);
-  std::ofstream predictions_file = open_output_file(args.predictions_csv, "predictions file");
+  check_writable(args.predictions_csv, "predictions file");
 
   const auto backend = make_chosen_backend(args.backend, args);
   const Precision precision = parse_precision(args.precision);
@@ -26,14 +28,14 @@ int evaluate_command(const EvaluateArgs& args) {
   // A session's loss is the one training computes, before any update.
   const double loss = backend->start(data, params, precision)->gradients().loss;
   if (!std::isfinite(loss)) {
-    throw Error("the loss of the network in " + args.params_csv + " on this data set is not finite (" +
+    throw Error(ErrorKind::diverged, "the loss of the network in " + args.params_csv + " on this data set is not finite (" +
                 std::to_string(loss) + ")");
   }
   const std::vector<double> probabilities = backend->predict(params, data, precision);
 
   std::printf("Loss: %.9g\n", loss);
   print_predictions(data, probabilities);
-  write_predictions(predictions_file, args.predictions_csv, data, probabilities);
+  write_predictions(args.predictions_csv, data, probabilities);
   return 0;
 }
 

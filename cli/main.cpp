@@ -18,6 +18,9 @@
 
 #include "backprop/backprop.hpp"
 #include "commands.hpp"
+#include "csv_text.hpp"
+#include "interruption.hpp"
+#include "run_setup.hpp"
 
 namespace backprop::cli {
 
@@ -30,28 +33,47 @@ int backends_command() {
 
 namespace {
 
-// CLI11 check: a finite number above zero (rejects nan and inf, which
-// CLI::PositiveNumber lets through).
+// CLI11 checks, which see the text before it is converted. A number reads
+// as the CSV files' numbers do (core/csv_text.hpp): decimal, nothing else.
 const auto kFinitePositive = CLI::Validator(
     [](std::string& text) -> std::string {
       double value = 0;
-      if (!CLI::detail::lexical_cast(text, value) || !std::isfinite(value) || !(value > 0)) {
-        return "must be a finite number above 0, got '" + text + "'";
+      if (!csv::parse_number(text, value) || !std::isfinite(value) || !(value > 0)) {
+        return "must be a finite number above 0, got " + csv::quote(text);
       }
       return {};
     },
     "FINITE > 0");
+
+// Digits only (a leading + allowed): "1e3" or "10.0" is not a count, and
+// saying "not in range" of it would mislead.
+const auto kWholeNumber = CLI::Validator(
+    [](std::string& text) -> std::string {
+      const std::string_view digits = !text.empty() && text.front() == '+' ? std::string_view(text).substr(1) : text;
+      if (digits.empty() || digits.find_first_not_of("0123456789") != std::string_view::npos) {
+        return "must be a whole number, got " + csv::quote(text);
+      }
+      return {};
+    },
+    "WHOLE");
+
+// A path given as "" would otherwise pass as no path at all.
+const auto kNonEmptyPath = CLI::Validator(
+    [](std::string& text) -> std::string { return text.empty() ? "the path is empty" : ""; }, "PATH");
 
 // The options of every command that runs a network: the data and the
 // backend's settings.
 void add_common_options(CLI::App& cmd, CommonArgs& args) {
   auto* samples = cmd.add_option("--samples", args.samples,
                                  "XOR data set with this many samples (sample i is XOR point i mod 4)")
+                      ->check(kWholeNumber)
                       ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 32))
                       ->capture_default_str();
-  cmd.add_option("--data", args.data_csv, "CSV file: feature columns then the target, one sample a line")
+  cmd.add_option("--data", args.data_csv, "CSV file: feature columns then the target, one sample a line ('-': stdin)")
+      ->check(kNonEmptyPath)
       ->excludes(samples);
-  cmd.add_option("--threads", args.threads, "CPU threads (0: all)")
+  cmd.add_option("--threads", args.threads, "CPU threads (0: all; at most the hardware's)")
+      ->check(kWholeNumber)
       ->check(CLI::Range(std::int64_t{0}, std::int64_t{1024}))
       ->capture_default_str();
   cmd.add_flag("--tf32", args.tf32, "cuda: allow TF32 tensor cores in the GEMMs (not strict FP32)");
@@ -63,18 +85,22 @@ void add_run_options(CLI::App& cmd, RunArgs& args) {
                    ->check(CLI::IsMember({"numpy", "xavier"}))
                    ->capture_default_str();
   auto* seed = cmd.add_option("--seed", args.seed, "Random seed, as np.random.seed")
+                   ->check(kWholeNumber)
                    ->check(CLI::Range(std::int64_t{0}, std::int64_t{4294967295}))
                    ->capture_default_str();
   auto* hidden = cmd.add_option("--hidden", args.hidden, "Hidden units")
+                     ->check(kWholeNumber)
                      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 20))
                      ->capture_default_str();
   // A saved network brings its own weights and width.
   cmd.add_option("--init-csv", args.init_csv, "Start from the network in this CSV file, as train --params-csv writes it")
+      ->check(kNonEmptyPath)
       ->excludes(init)
       ->excludes(seed)
       ->excludes(hidden);
   cmd.add_option("--lr", args.lr, "Learning rate")->check(kFinitePositive)->capture_default_str();
   cmd.add_option("--epochs", args.epochs, "Epochs of full-batch gradient descent")
+      ->check(kWholeNumber)
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{100'000'000}))
       ->capture_default_str();
   add_common_options(cmd, args);
@@ -94,8 +120,31 @@ void add_backend_options(CLI::App& cmd, Args& args) {
 }  // namespace
 }  // namespace backprop::cli
 
+namespace {
+
+// Output that never arrived (a full disk, a closed file) is a failure, not a
+// success with nothing to show.
+int checked_stdout(int status) {
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    std::fprintf(stderr, "backprop: error: writing the output failed: %s\n", std::strerror(errno));
+    return 1;
+  }
+  return status;
+}
+
+// Usage errors exit 2, an interruption 128 + its signal, the rest 1.
+int exit_status(const backprop::Error& e) {
+  using backprop::ErrorKind;
+  if (e.kind() == ErrorKind::usage) return 2;
+  if (e.kind() == ErrorKind::interrupted && backprop::cli::stop_signal() != 0) return 128 + backprop::cli::stop_signal();
+  return 1;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace backprop::cli;
+  install_signal_handlers();
   CLI::App app{"Train the two-layer sigmoid network of 'Forward Pass & Backprop in NumPy'.",
                "backprop"};
   app.require_subcommand(1);
@@ -104,11 +153,21 @@ int main(int argc, char** argv) {
   auto* train_cmd = app.add_subcommand("train", "Train the network and print its loss and predictions");
   add_backend_options(*train_cmd, train_args);
   train_cmd->add_option("--log-every", train_args.log_every, "Print the loss every this many epochs (0: never)")
+      ->check(kWholeNumber)
       ->check(CLI::Range(std::int64_t{0}, std::int64_t{100'000'000}))
       ->capture_default_str();
   add_run_options(*train_cmd, train_args);
-  train_cmd->add_option("--loss-csv", train_args.loss_csv, "Write every epoch's loss to this CSV file");
-  train_cmd->add_option("--params-csv", train_args.params_csv, "Write the trained weights and biases to this CSV file");
+  train_cmd->add_option("--loss-csv", train_args.loss_csv, "Write every epoch's loss to this CSV file")
+      ->check(kNonEmptyPath);
+  auto* params_csv = train_cmd->add_option("--params-csv", train_args.params_csv,
+                                           "Write the trained weights and biases to this CSV file")
+                         ->check(kNonEmptyPath);
+  train_cmd->add_option("--checkpoint-every", train_args.checkpoint_every,
+                        "Also write --params-csv (and --loss-csv) every this many epochs (0: only at the end)")
+      ->check(kWholeNumber)
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{100'000'000}))
+      ->needs(params_csv)
+      ->capture_default_str();
 
   CompareArgs compare_args;
   auto* compare_cmd = app.add_subcommand(
@@ -121,17 +180,20 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"f32", "f64"}))
       ->capture_default_str();
   add_run_options(*compare_cmd, compare_args);
-  compare_cmd->add_option("--loss-csv", compare_args.loss_csv, "Write every run's loss at every epoch to this CSV file");
+  compare_cmd->add_option("--loss-csv", compare_args.loss_csv, "Write every run's loss at every epoch to this CSV file")
+      ->check(kNonEmptyPath);
 
   EvaluateArgs evaluate_args;
   auto* evaluate_cmd = app.add_subcommand(
       "evaluate", "Run a saved network on a data set and print its loss and predictions, without training");
   evaluate_cmd->add_option("--params-csv", evaluate_args.params_csv, "The network, as train --params-csv writes it")
+      ->check(kNonEmptyPath)
       ->required();
   add_backend_options(*evaluate_cmd, evaluate_args);
   add_common_options(*evaluate_cmd, evaluate_args);
   evaluate_cmd->add_option("--predictions-csv", evaluate_args.predictions_csv,
-                           "Write every sample's target and predicted probability to this CSV file");
+                           "Write every sample's target and predicted probability to this CSV file")
+      ->check(kNonEmptyPath);
 
   auto* backends_cmd = app.add_subcommand("backends", "List the compiled backends, usable or not, and why");
 
@@ -154,9 +216,9 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
+    return checked_stdout(app.exit(e));
   } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
+    return checked_stdout(app.exit(e));
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "backprop: error: %s\nRun 'backprop --help' for usage.\n", e.what());
     return 2;
@@ -168,16 +230,10 @@ int main(int argc, char** argv) {
     if (compare_cmd->parsed()) status = compare_command(compare_args);
     if (evaluate_cmd->parsed()) status = evaluate_command(evaluate_args);
     if (backends_cmd->parsed()) status = backends_command();
-    // Output that never arrived (a full disk, a closed file) is a failure,
-    // not a success with nothing to show.
-    if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
-      std::fprintf(stderr, "backprop: error: writing the output failed: %s\n", std::strerror(errno));
-      return 1;
-    }
-    return status;
+    return checked_stdout(status);
   } catch (const backprop::Error& e) {
     std::fprintf(stderr, "backprop: error: %s\n", e.what());
-    return 1;
+    return exit_status(e);
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "backprop: error: out of memory\n");
     return 1;

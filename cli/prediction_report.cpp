@@ -50,17 +50,17 @@ void print_predictions(const Dataset& data, const std::vector<double>& probabili
               100.0 * static_cast<double>(correct) / static_cast<double>(n * outs), correct, n * outs);
 }
 
-void write_predictions(std::ofstream& file, const std::string& path, const Dataset& data,
-                       const std::vector<double>& probabilities) {
-  if (!file.is_open()) return;
-  if (data.outputs != 1) throw Error("a predictions file holds one output a sample, not " + std::to_string(data.outputs));
-  file << "target,probability\n";
+void write_predictions(const std::string& path, const Dataset& data, const std::vector<double>& probabilities) {
+  if (path.empty()) return;
+  if (data.outputs != 1) throw Error(ErrorKind::usage, "a predictions file holds one output a sample, not " + std::to_string(data.outputs));
+  OutputFile file(path, "predictions file");
+  file.stream() << "target,probability\n";
   char line[64];
   for (std::size_t s = 0; s < data.samples(); ++s) {
     std::snprintf(line, sizeof line, "%.9g,%.17g\n", static_cast<double>(data.targets[s]), probabilities[s]);
-    file << line;
+    file.stream() << line;
   }
-  close_checked(file, "predictions file", path);
+  file.commit();
 }
 
 }  // namespace backprop::cli

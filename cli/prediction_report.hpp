@@ -3,11 +3,11 @@
 // line for more; and, for evaluate, every probability in a CSV file.
 #pragma once
 
-#include <fstream>
 #include <string>
 #include <vector>
 
 #include "backprop/backprop.hpp"
+#include "output_file.hpp"
 
 namespace backprop::cli {
 
@@ -19,8 +19,7 @@ void print_predictions(const Dataset& data, const std::vector<double>& probabili
 // "target,probability", then a line per sample in the data set's order,
 // each probability printed so that it reads back to the same double. The
 // command line's data sets have one output (one target column); another
-// width throws. Does nothing when the file is not open.
-void write_predictions(std::ofstream& file, const std::string& path, const Dataset& data,
-                       const std::vector<double>& probabilities);
+// width throws. Written whole (output_file.hpp); nothing when path is empty.
+void write_predictions(const std::string& path, const Dataset& data, const std::vector<double>& probabilities);
 
 }  // namespace backprop::cli

@@ -1,41 +1,31 @@
 #include "run_setup.hpp"
 
+#include <sys/stat.h>
+
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <thread>
+#include <utility>
 
-#include <unistd.h>
+#include "host_memory.hpp"
 
 namespace backprop::cli {
-namespace {
-
-// An XOR data set too large for this machine's memory would be killed by the
-// kernel part-way, not refused by the allocator: say so before allocating.
-// Per sample: 12 bytes of data, 8 + 4 for the predictions printed at the end.
-void refuse_if_too_large(std::size_t samples) {
-  const double needed = 24.0 * static_cast<double>(samples);
-  const double physical = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
-  if (physical > 0 && needed > 0.8 * physical) {
-    char message[160];
-    std::snprintf(message, sizeof message, "--samples %zu needs about %.1f GiB; this machine has %.1f GiB of memory",
-                  samples, needed / (1 << 30), physical / (1 << 30));
-    throw Error(message);
-  }
-}
-
-}  // namespace
 
 Dataset load_data(const CommonArgs& args) {
   if (!args.data_csv.empty()) return Dataset::from_csv(args.data_csv);
-  refuse_if_too_large(static_cast<std::size_t>(args.samples));
+  // Per sample: 12 bytes of data, 8 + 4 for the predictions printed at the
+  // end; refused now rather than killed by the kernel part-way.
+  require_host_memory(24.0 * static_cast<double>(args.samples), "--samples " + std::to_string(args.samples));
   return Dataset::xor_points(static_cast<std::size_t>(args.samples));
 }
 
 Parameters load_network(const std::string& path, const Dataset& data) {
   Parameters saved = Parameters::from_csv(path);
   if (saved.shape.inputs != data.inputs || saved.shape.outputs != data.outputs) {
-    throw Error(path + " holds a " + to_string(saved.shape) + " network; the data set has " +
-                count_of(data.inputs, "input") + " and " + count_of(data.outputs, "output"));
+    throw Error(ErrorKind::data, path + " holds a " + to_string(saved.shape) + " network; the data set has " +
+                                     count_of(data.inputs, "input") + " and " + count_of(data.outputs, "output"));
   }
   return saved;
 }
@@ -54,6 +44,12 @@ std::string count_of(std::size_t n, const std::string& noun) {
 BackendConfig backend_config(const CommonArgs& args) {
   BackendConfig config;
   config.threads = static_cast<unsigned>(args.threads);
+  const unsigned hardware = std::thread::hardware_concurrency();
+  if (hardware != 0 && config.threads > hardware) {
+    std::fprintf(stderr, "backprop: note: --threads %u is more than this machine's %u hardware threads; using %u\n",
+                 config.threads, hardware, hardware);
+    config.threads = hardware;
+  }
   config.allow_tf32 = args.tf32;
   return config;
 }
@@ -68,41 +64,90 @@ std::unique_ptr<Backend> make_chosen_backend(const std::string& name, const Comm
   return make_backend(name, backend_config(args));
 }
 
-void close_checked(std::ofstream& file, const std::string& what, const std::string& path) {
-  file.close();
-  if (!file) throw Error("writing " + what + " '" + path + "' failed");
+namespace {
+
+// What makes two paths one file: the device and inode of the file, or of
+// its folder and its name where the file does not exist yet.
+struct FileIdentity {
+  dev_t device = 0;
+  ino_t inode = 0;
+  std::string name;  // empty for an existing file
+  bool known = false;
+
+  friend bool operator==(const FileIdentity& a, const FileIdentity& b) {
+    return a.known && b.known && a.device == b.device && a.inode == b.inode && a.name == b.name;
+  }
+};
+
+FileIdentity identity_of(const std::string& path) {
+  struct stat info {};
+  // A device (/dev/null, /dev/stdout) may take several outputs: it keeps nothing to destroy.
+  if (::stat(path.c_str(), &info) == 0) return {info.st_dev, info.st_ino, {}, S_ISREG(info.st_mode)};
+  const auto slash = path.rfind('/');
+  const std::string folder = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  if (::stat(folder.c_str(), &info) != 0) return {};  // opening it will say why
+  return {info.st_dev, info.st_ino, slash == std::string::npos ? path : path.substr(slash + 1), true};
 }
 
-std::ofstream open_output_file(const std::string& path, const std::string& what) {
-  std::ofstream file;
-  if (path.empty()) return file;
-  file.open(path, std::ios::trunc);
-  if (!file) throw Error("cannot write " + what + " '" + path + "': " + std::strerror(errno));
-  return file;
+}  // namespace
+
+void check_distinct_files(const std::vector<FlagPath>& inputs, const std::vector<FlagPath>& outputs,
+                          const std::pair<std::string, std::string>& allowed) {
+  auto same = [](const FlagPath& a, const FlagPath& b) { return identity_of(a.path) == identity_of(b.path); };
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    if (outputs[i].path.empty()) continue;
+    for (std::size_t j = i + 1; j < outputs.size(); ++j) {
+      if (!outputs[j].path.empty() && same(outputs[i], outputs[j])) {
+        throw Error(ErrorKind::usage, outputs[i].flag + " and " + outputs[j].flag + " name the same file ('" +
+                                          outputs[i].path + "', '" + outputs[j].path + "')");
+      }
+    }
+    for (const FlagPath& input : inputs) {
+      if (input.path.empty() || input.path == "-" || !same(input, outputs[i])) continue;
+      if (input.flag == allowed.first && outputs[i].flag == allowed.second) continue;
+      throw Error(ErrorKind::usage, outputs[i].flag + " '" + outputs[i].path + "' is the file that " + input.flag +
+                                        " reads ('" + input.path + "'): writing it would destroy the input");
+    }
+  }
 }
 
-void write_losses(std::ofstream& file, const std::string& path, const std::vector<std::string>& names,
+void check_writable(const std::string& path, const std::string& what) {
+  if (!path.empty()) OutputFile(path, what);  // made, and removed again uncommitted
+}
+
+void write_losses(const std::string& path, const std::vector<std::string>& names,
                   const std::vector<const std::vector<double>*>& losses) {
-  if (!file.is_open()) return;
-  file << "epoch";
-  for (const auto& name : names) file << ',' << name;
-  file << '\n';
+  if (path.empty()) return;
+  OutputFile file(path, "loss file");
+  std::ostream& out = file.stream();
+  out << "epoch";
+  for (const auto& name : names) out << ',' << name;
+  out << '\n';
   char cell[32];
   for (std::size_t e = 0; e < losses.front()->size(); ++e) {
-    file << e;
+    out << e;
     for (const auto* run : losses) {
       std::snprintf(cell, sizeof cell, ",%.17g", (*run)[e]);
-      file << cell;
+      out << cell;
     }
-    file << '\n';
+    out << '\n';
   }
-  close_checked(file, "loss file", path);
+  file.commit();
 }
 
-void write_parameters(std::ofstream& file, const std::string& path, const Parameters& params) {
-  if (!file.is_open()) return;
-  params.write_csv(file);
-  close_checked(file, "parameter file", path);
+void write_parameters(const std::string& path, const Parameters& params) {
+  if (path.empty()) return;
+  OutputFile file(path, "parameter file");
+  params.write_csv(file.stream());
+  file.commit();
+}
+
+std::string format_loss(double loss) {
+  char text[32];
+  const double magnitude = std::fabs(loss);
+  const bool fixed = loss == 0 || (magnitude >= 1e-4 && magnitude < 1e6);
+  std::snprintf(text, sizeof text, fixed ? "%.4f" : "%.4e", loss);
+  return text;
 }
 
 }  // namespace backprop::cli

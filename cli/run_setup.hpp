@@ -1,21 +1,20 @@
 // What a run of the command line is made of, the same for train, compare and
-// evaluate: the data set, the network, the backend, the output files, and the
-// counts in the line each prints on stderr.
+// evaluate: the data set, the network, the backend, the files it reads and
+// writes, and the counts in the line each prints on stderr.
 #pragma once
 
 #include <cstddef>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "backprop/backprop.hpp"
 #include "commands.hpp"
+#include "output_file.hpp"
 
 namespace backprop::cli {
 
-// The CSV file of --data, or --samples XOR points (refused up front when
-// they would not fit in this machine's memory).
+// The CSV file of --data ("-": the standard input), or --samples XOR points.
 Dataset load_data(const CommonArgs& args);
 
 // The network saved in `path` by Parameters::write_csv, refused unless its
@@ -26,7 +25,8 @@ Parameters load_network(const std::string& path, const Dataset& data);
 // network in the --init-csv file.
 Parameters initial_parameters(const RunArgs& args, const Dataset& data);
 
-// --threads and --tf32.
+// --threads and --tf32; a --threads count above this machine's hardware
+// threads is lowered to them, with a note on stderr.
 BackendConfig backend_config(const CommonArgs& args);
 
 // make_backend with --threads and --tf32; for "auto", says on stderr which
@@ -36,23 +36,36 @@ std::unique_ptr<Backend> make_chosen_backend(const std::string& name, const Comm
 // "1 sample", "4 samples": a count and its noun, for the lines on stderr.
 std::string count_of(std::size_t n, const std::string& noun);
 
-// A file a flag asks for (--loss-csv, --params-csv), opened before training
-// so that an unwritable path fails at once rather than after a long run;
-// closed (no file) when the path is empty. `what` names it in errors:
-// "cannot write loss file 'out.csv': No such file or directory".
-std::ofstream open_output_file(const std::string& path, const std::string& what);
+// A file a flag names: "--loss-csv" and the path.
+struct FlagPath {
+  std::string flag, path;
+};
 
-// Closes a file written to, throwing if anything failed to reach it (a full
-// disk shows only when the buffered lines are flushed).
-void close_checked(std::ofstream& file, const std::string& what, const std::string& path);
+// Throws Error(usage) before any work when two outputs are one file, or an
+// output is one of the inputs: the same file by device and inode where it
+// exists, by its folder's and its own name where it does not yet. Empty
+// paths are not given. `allowed`, when set, is the one input and output
+// that may be the same file (train's --init-csv and --params-csv, the
+// continuation: the output replaces the file only once the run is done).
+void check_distinct_files(const std::vector<FlagPath>& inputs, const std::vector<FlagPath>& outputs,
+                          const std::pair<std::string, std::string>& allowed = {});
+
+// Throws Error(io) unless a file can be written at `path` (a file is made
+// in its folder and removed), so that an output that cannot be written
+// fails before any work, not after a long run. Nothing when path is empty.
+void check_writable(const std::string& path, const std::string& what);
 
 // "epoch,<name>,..." then one line per epoch, every loss with full
-// precision. Does nothing when the file is not open.
-void write_losses(std::ofstream& file, const std::string& path, const std::vector<std::string>& names,
+// precision, into `path` whole (output_file.hpp). Nothing when path is empty.
+void write_losses(const std::string& path, const std::vector<std::string>& names,
                   const std::vector<const std::vector<double>*>& losses);
 
 // The parameters as Parameters::write_csv writes them, which --init-csv
-// reads back. Does nothing when the file is not open.
-void write_parameters(std::ofstream& file, const std::string& path, const Parameters& params);
+// reads back, into `path` whole. Nothing when path is empty.
+void write_parameters(const std::string& path, const Parameters& params);
+
+// A loss as the log lines print it: "0.6934", or "1.2346e+05" and
+// "3.0000e-07" where four decimals would be unreadable or say nothing.
+std::string format_loss(double loss);
 
 }  // namespace backprop::cli

@@ -1,23 +1,49 @@
 // `backprop train`: trains on one backend and prints what the article
 // prints, the loss every --log-every epochs and a table of predictions (an
 // accuracy line for data sets too long for a table), and writes the losses
-// and the trained parameters to the files --loss-csv and --params-csv name.
+// and the trained parameters to the files --loss-csv and --params-csv name,
+// each whole or not at all, every --checkpoint-every epochs and at the end.
+// SIGINT or SIGTERM stops it at the next safe point with those files
+// written for the epochs done (interruption.hpp).
 #include <cstdio>
 #include <string>
 #include <vector>
 
+#include "interruption.hpp"
 #include "prediction_report.hpp"
 #include "run_setup.hpp"
 
 namespace backprop::cli {
+namespace {
+
+// A loss this many times the first epoch's says that the run is climbing
+// away from a minimum, not descending: the learning rate is too large.
+constexpr double kRisingLossFactor = 10;
+
+void warn_if_the_loss_rose(const std::vector<double>& losses, double lr) {
+  for (std::size_t e = 1; e < losses.size(); ++e) {
+    if (losses[e] > kRisingLossFactor * losses.front()) {
+      std::fprintf(stderr,
+                   "backprop: warning: the loss rose to %s at epoch %zu, over %g times the first epoch's %s; "
+                   "the learning rate (--lr %g) may be too large\n",
+                   format_loss(losses[e]).c_str(), e, kRisingLossFactor, format_loss(losses.front()).c_str(), lr);
+      return;
+    }
+  }
+}
+
+}  // namespace
 
 int train_command(const TrainArgs& args) {
-  // Inputs read before any output is opened, so that --params-csv may
-  // overwrite the --init-csv it started from.
+  // --params-csv may be the --init-csv it starts from: the continuation,
+  // which replaces that file only once there is a new network to put there.
+  check_distinct_files({{"--data", args.data_csv}, {"--init-csv", args.init_csv}},
+                       {{"--loss-csv", args.loss_csv}, {"--params-csv", args.params_csv}},
+                       {"--init-csv", "--params-csv"});
   const Dataset data = load_data(args);
   const Parameters initial = initial_parameters(args, data);
-  std::ofstream loss_file = open_output_file(args.loss_csv, "loss file");
-  std::ofstream params_file = open_output_file(args.params_csv, "parameter file");
+  check_writable(args.loss_csv, "loss file");
+  check_writable(args.params_csv, "parameter file");
 
   const auto backend = make_chosen_backend(args.backend, args);
 
@@ -26,18 +52,45 @@ int train_command(const TrainArgs& args) {
   options.lr = args.lr;
   options.precision = parse_precision(args.precision);
   options.log_every = static_cast<std::size_t>(args.log_every);
+  options.checkpoint_every = static_cast<std::size_t>(args.checkpoint_every);
+  options.stop = &stop_requested();
+
+  // A checkpoint is the two files as they would be if the run ended there,
+  // the network first: a kill between the two leaves the loss file one
+  // checkpoint behind, never a network older than its losses.
+  auto checkpoint = [&](const Parameters& params, const std::vector<double>& losses) {
+    write_parameters(args.params_csv, params);
+    write_losses(args.loss_csv, {"loss"}, {&losses});
+  };
 
   std::fprintf(stderr, "backprop: training %s on %s (%s), %s\n", to_string(initial.shape).c_str(),
                backend->name().c_str(), std::string(to_string(options.precision)).c_str(),
                count_of(data.samples(), "sample").c_str());
-  const TrainResult result = train(*backend, data, initial, options, [](std::size_t epoch, double loss) {
-    std::printf("Epoch %5zu | Loss: %.4f\n", epoch, loss);
-    std::fflush(stdout);
-  });
+  TrainResult result;
+  {
+    const StoppableWork stoppable;
+    result = train(
+        *backend, data, initial, options,
+        [](std::size_t epoch, double loss) {
+          std::printf("Epoch %5zu | Loss: %s\n", epoch, format_loss(loss).c_str());
+          std::fflush(stdout);
+        },
+        checkpoint);
+  }
+  warn_if_the_loss_rose(result.losses, args.lr);
 
+  if (result.interrupted) {
+    std::fprintf(stderr, "backprop: interrupted at epoch %zu of %zu\n", result.losses.size(), options.epochs);
+    // The files as of the epochs done; none when no epoch was.
+    if (!result.losses.empty()) {
+      write_losses(args.loss_csv, {"loss"}, {&result.losses});
+      write_parameters(args.params_csv, result.params);
+    }
+    return 128 + stop_signal();
+  }
   print_predictions(data, backend->predict(result.params, data, options.precision));
-  write_losses(loss_file, args.loss_csv, {"loss"}, {&result.losses});
-  write_parameters(params_file, args.params_csv, result.params);
+  write_losses(args.loss_csv, {"loss"}, {&result.losses});
+  write_parameters(args.params_csv, result.params);
   return 0;
 }
 

@@ -101,7 +101,7 @@ BackendEntry backend_module_entry(BackendModuleSpec spec, std::vector<std::strin
   };
   entry.create = [loaded, backend = spec.backend](const BackendConfig& config) {
     const ModuleState& module = loaded();
-    if (!module.failure.empty()) throw Error("backend '" + backend + "' cannot be loaded: " + module.failure);
+    if (!module.failure.empty()) throw Error(ErrorKind::device, "backend '" + backend + "' cannot be loaded: " + module.failure);
     return module.entry.create(config);
   };
   return entry;

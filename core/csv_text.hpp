@@ -1,7 +1,7 @@
 // What the two CSV readers share (data sets in dataset.cpp, parameters in
-// parameters_csv.cpp): reading a file whole, refusing empty and binary ones,
-// walking its lines, and splitting and parsing cells. Every error names the
-// file and, past opening it, the line.
+// parameters_csv.cpp): reading a file whole, refusing what is not a text
+// file, walking its lines, and splitting, parsing and quoting cells. Every
+// error names the file and, past opening it, the line.
 #pragma once
 
 #include <cstddef>
@@ -13,15 +13,20 @@
 
 namespace backprop::csv {
 
-// The file's text. Error "cannot open <what> '<path>': <reason>" ("cannot
-// read" for a directory; `what` says which file it is: "data file"),
-// "<path>: the file is empty", or, at the first byte a text CSV cannot hold
-// (printable characters, tabs and line ends only), "<path>:<line>: binary
-// data ...".
+// The file's text, without a leading UTF-8 byte order mark; "-" reads the
+// standard input. `what` names the file in errors ("data file"):
+//   io    "cannot open <what> '<path>': <the system's reason>", and the same
+//         with "cannot read" for a failed read anywhere in the file;
+//   io    "<what> '<path>' is not a regular file (it is a FIFO)": devices,
+//         FIFOs and sockets are refused before anything is read;
+//   out_of_memory  a file larger than the memory this machine has free;
+//   data  "<path>: the file is empty", or, at the first byte a text CSV
+//         cannot hold (printable characters, tabs and line ends only),
+//         "<path>:<line>: binary data ...".
 std::string read_text_file(const std::string& path, const std::string& what);
 
 [[noreturn]] inline void fail_at(const std::string& path, std::size_t line, const std::string& message) {
-  throw Error(path + ":" + std::to_string(line) + ": " + message);
+  throw Error(ErrorKind::data, path + ":" + std::to_string(line) + ": " + message);
 }
 
 std::string_view trim(std::string_view s);  // spaces and tabs off both ends
@@ -29,9 +34,20 @@ std::string_view trim(std::string_view s);  // spaces and tabs off both ends
 // The cells of one line, trimmed: "a, b" gives {"a", "b"}.
 std::vector<std::string_view> split_cells(std::string_view line);
 
-// Parses the whole cell as a number; false when it is not one. A number too
-// large for a double comes back as infinity, one too small as zero.
+// Parses the whole cell as a number; false when it is not one. The grammar,
+// the same for every number the library and the command line read:
+//   [+-]? ( digits [. digits?] | . digits ) ( [eE] [+-]? digits )?
+// in decimal, or [+-]? inf, infinity or nan in any case (which the readers
+// then refuse by name). No hexadecimal, no spaces inside, nothing after.
+// A number too large for a double comes back as infinity, one too small as
+// zero.
 bool parse_number(std::string_view cell, double& value);
+
+// The cell as a message quotes it: in single quotes, cut to its first 40
+// characters ("'aaaa...' (1000000 bytes)"), with control characters
+// and a byte order mark written as escapes (\r, \t, \x01, \uFEFF), so that
+// no part of the file can hide in or garble a message.
+std::string quote(std::string_view cell);
 
 // Calls on_line(number, line) for each line that is not blank, numbered from
 // 1 and without its line end ("\n" or "\r\n").

@@ -1,4 +1,5 @@
 // Data sets: the XOR table and CSV files, with errors that name file and line.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -7,11 +8,16 @@
 #include "backprop/dataset.hpp"
 #include "backprop/error.hpp"
 #include "csv_text.hpp"
+#include "host_memory.hpp"
 
 namespace backprop {
 
 Dataset Dataset::xor_points(std::size_t samples) {
-  if (samples == 0) throw Error("the XOR data set needs at least 1 sample");
+  if (samples == 0) throw Error(ErrorKind::usage, "the XOR data set needs at least 1 sample");
+  if (samples > std::vector<float>().max_size() / 2) {
+    throw Error(ErrorKind::usage, "an XOR data set of " + std::to_string(samples) + " samples cannot be held");
+  }
+  require_host_memory(12.0 * static_cast<double>(samples), "an XOR data set of " + std::to_string(samples) + " samples");
   static constexpr float kX[4][2] = {{0, 0}, {0, 1}, {1, 0}, {1, 1}};
   static constexpr float kY[4] = {0, 1, 1, 0};
   Dataset d;
@@ -45,6 +51,11 @@ class CsvReader {
         if (columns < 2) {
           fail(line_number, "found 1 column; need at least one feature column and a target column");
         }
+        // Every line a row of `columns` floats: refused now if that would not fit.
+        const std::size_t lines = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
+        require_host_memory(static_cast<double>(lines) * static_cast<double>(columns) * sizeof(float),
+                            "the data set in " + path_ + " (" + std::to_string(columns) + " columns, up to " +
+                                std::to_string(lines) + " rows)");
         if (is_header(cells)) return;
       }
       if (cells.size() != columns) {
@@ -58,13 +69,13 @@ class CsvReader {
           d.features.push_back(value);
         } else {
           if (!(value >= 0.0f && value <= 1.0f)) {
-            fail(line_number, "target " + std::string(cells[c]) + " is outside [0, 1]");
+            fail(line_number, "target " + csv::quote(cells[c]) + " is outside [0, 1]");
           }
           d.targets.push_back(value);
         }
       }
     });
-    if (d.targets.empty()) throw Error(path_ + ": no data rows");
+    if (d.targets.empty()) throw Error(ErrorKind::data, path_ + ": no data rows");
     d.inputs = columns - 1;
     d.outputs = 1;
     return d;
@@ -86,11 +97,11 @@ class CsvReader {
     if (cell.empty()) fail(line, where + "empty cell");
     double value;
     if (!csv::parse_number(cell, value)) {
-      fail(line, where + "'" + std::string(cell) + "' is not a number");
+      fail(line, where + csv::quote(cell) + " is not a number");
     }
-    if (std::isnan(value)) fail(line, where + "'" + std::string(cell) + "' is NaN");
+    if (std::isnan(value)) fail(line, where + csv::quote(cell) + " is NaN");
     if (!std::isfinite(value) || std::fabs(value) > std::numeric_limits<float>::max()) {
-      fail(line, where + "'" + std::string(cell) + "' is infinite or too large for float32");
+      fail(line, where + csv::quote(cell) + " is infinite or too large for float32");
     }
     return static_cast<float>(value);
   }
@@ -107,25 +118,25 @@ Dataset Dataset::from_csv(const std::string& path) {
 
 void validate(const Dataset& d) {
   if (d.inputs == 0 || d.outputs == 0) {
-    throw Error("data set has " + std::to_string(d.inputs) + " inputs and " +
+    throw Error(ErrorKind::usage, "data set has " + std::to_string(d.inputs) + " inputs and " +
                 std::to_string(d.outputs) + " outputs; both must be at least 1");
   }
-  if (d.features.empty()) throw Error("data set has no samples");
+  if (d.features.empty()) throw Error(ErrorKind::usage, "data set has no samples");
   if (d.features.size() % d.inputs != 0 || d.targets.size() != d.samples() * d.outputs) {
-    throw Error("data set arrays disagree: " + std::to_string(d.features.size()) +
+    throw Error(ErrorKind::usage, "data set arrays disagree: " + std::to_string(d.features.size()) +
                 " feature values and " + std::to_string(d.targets.size()) +
                 " targets for " + std::to_string(d.inputs) + " inputs and " +
                 std::to_string(d.outputs) + " outputs per sample");
   }
   for (std::size_t i = 0; i < d.features.size(); ++i) {
     if (!std::isfinite(d.features[i])) {
-      throw Error("feature " + std::to_string(i % d.inputs) + " of sample " +
+      throw Error(ErrorKind::data, "feature " + std::to_string(i % d.inputs) + " of sample " +
                   std::to_string(i / d.inputs) + " is not finite");
     }
   }
   for (std::size_t i = 0; i < d.targets.size(); ++i) {
     if (!(d.targets[i] >= 0.0f && d.targets[i] <= 1.0f)) {
-      throw Error("target " + std::to_string(i % d.outputs) + " of sample " +
+      throw Error(ErrorKind::data, "target " + std::to_string(i % d.outputs) + " of sample " +
                   std::to_string(i / d.outputs) + " is outside [0, 1]");
     }
   }

@@ -2,9 +2,11 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "backprop/error.hpp"
 #include "backprop/network.hpp"
+#include "host_memory.hpp"
 #include "numpy_random.hpp"
 
 namespace backprop {
@@ -19,16 +21,27 @@ std::string to_string(const Shape& shape) {
 
 void validate(const Shape& shape) {
   if (shape.inputs == 0 || shape.hidden == 0 || shape.outputs == 0) {
-    throw Error("network shape " + to_string(shape) + " is invalid: inputs, hidden and outputs must each be at least 1");
+    throw Error(ErrorKind::usage, "network shape " + to_string(shape) + " is invalid: inputs, hidden and outputs must each be at least 1");
   }
   if (shape.inputs > kMaxWidth || shape.hidden > kMaxWidth || shape.outputs > kMaxWidth) {
-    throw Error("network shape " + to_string(shape) + " is too large: inputs, hidden and outputs must each be at most " +
+    throw Error(ErrorKind::usage, "network shape " + to_string(shape) + " is too large: inputs, hidden and outputs must each be at most " +
                 std::to_string(kMaxWidth));
+  }
+  // Each product fits a size_t below kMaxWidth; their sum, as doubles, may not fit an array.
+  const double count = static_cast<double>(shape.inputs) * static_cast<double>(shape.hidden) +
+                       static_cast<double>(shape.hidden) * static_cast<double>(shape.outputs) +
+                       static_cast<double>(shape.hidden + shape.outputs);
+  if (count > static_cast<double>(std::vector<double>().max_size())) {
+    throw Error(ErrorKind::usage, "network shape " + to_string(shape) + " has " + std::to_string(count) +
+                                      " parameters, more than an array can hold");
   }
 }
 
 Parameters Parameters::zeros(const Shape& shape) {
   validate(shape);
+  require_host_memory(8.0 * (static_cast<double>(shape.inputs) * static_cast<double>(shape.hidden) +
+                             static_cast<double>(shape.hidden) * static_cast<double>(shape.outputs)),
+                      "the parameters of a " + to_string(shape) + " network");
   Parameters p;
   p.shape = shape;
   p.W1.assign(shape.inputs * shape.hidden, 0.0);
@@ -42,12 +55,12 @@ namespace {
 
 void check_array(const char* name, const std::vector<double>& values, std::size_t expected) {
   if (values.size() != expected) {
-    throw Error(std::string("parameter ") + name + " has " + std::to_string(values.size()) +
+    throw Error(ErrorKind::usage, std::string("parameter ") + name + " has " + std::to_string(values.size()) +
                 " values; the shape needs " + std::to_string(expected));
   }
   for (std::size_t i = 0; i < values.size(); ++i) {
     if (!std::isfinite(values[i])) {
-      throw Error(std::string("parameter ") + name + "[" + std::to_string(i) + "] is not finite");
+      throw Error(ErrorKind::usage, std::string("parameter ") + name + "[" + std::to_string(i) + "] is not finite");
     }
   }
 }
@@ -89,7 +102,7 @@ Parameters initialise(Initialisation kind, const Shape& shape, std::uint32_t see
     case Initialisation::numpy: return init_numpy(shape, seed);
     case Initialisation::xavier: return init_xavier(shape, seed);
   }
-  throw Error("unknown initialisation");
+  throw Error(ErrorKind::usage, "unknown initialisation");
 }
 
 }  // namespace backprop

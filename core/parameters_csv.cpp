@@ -56,11 +56,11 @@ class ParametersReader {
       }
       entries_.push_back(entry(line, content));
     });
-    if (entries_.empty()) throw Error(path_ + ": no parameter values");
+    if (entries_.empty()) throw Error(ErrorKind::data, path_ + ": no parameter values");
     check_no_value_twice();
     const Shape shape = shape_of_entries();
-    if (shape.inputs == 0) throw Error(path_ + ": no W1 values");
-    if (shape.outputs == 0) throw Error(path_ + ": no W2 or b2 values");
+    if (shape.inputs == 0) throw Error(ErrorKind::data, path_ + ": no W1 values");
+    if (shape.outputs == 0) throw Error(ErrorKind::data, path_ + ": no W2 or b2 values");
     check_no_value_missing(shape);
 
     Parameters p = Parameters::zeros(shape);
@@ -72,8 +72,7 @@ class ParametersReader {
  private:
   [[noreturn]] void fail(std::size_t line, const std::string& message) const { csv::fail_at(path_, line, message); }
 
-  // 'cell', for messages.
-  static std::string quoted(std::string_view cell) { return std::string("'").append(cell).append("'"); }
+  static std::string quoted(std::string_view cell) { return csv::quote(cell); }
 
   Entry entry(std::size_t line, std::string_view content) const {
     const auto cells = csv::split_cells(content);
@@ -99,7 +98,7 @@ class ParametersReader {
       fail(line, std::string(what) + " " + quoted(cell) + " is not a non-negative whole number");
     }
     if (ec == std::errc::result_out_of_range || value > kMaxIndex) {
-      fail(line, std::string(what) + " " + std::string(cell) + " is past the largest width, 2^31 - 1");
+      fail(line, std::string(what) + " " + quoted(cell) + " is past the largest width, 2^31 - 1");
     }
     return value;
   }
@@ -142,7 +141,7 @@ class ParametersReader {
           const bool present = k < entries_.size() && entries_[k].array == array && entries_[k].row == r &&
                                entries_[k].column == c;
           if (!present) {
-            throw Error(path_ + ": " + where(array, r, c) + " is missing (the values give a " + to_string(shape) +
+            throw Error(ErrorKind::data, path_ + ": " + where(array, r, c) + " is missing (the values give a " + to_string(shape) +
                         " network)");
           }
         }

@@ -57,10 +57,16 @@ std::unique_ptr<Backend> make_backend(std::string_view name, const BackendConfig
     if (name != "auto" && name != entry.name) continue;
     const std::string reason = entry.unusable_reason();
     if (reason.empty()) return entry.create(config);
-    if (name != "auto") throw Error("backend '" + entry.name + "' is not usable here: " + reason);
+    if (name != "auto") throw Error(ErrorKind::device, "backend '" + entry.name + "' is not usable here: " + reason);
   }
-  if (name == "auto") throw Error("no usable backend: " + describe(list_backends()));
-  throw Error("unknown backend '" + std::string(name) + "'; available: auto, " + describe(list_backends()));
+  if (name == "auto") throw Error(ErrorKind::device, "no usable backend: " + describe(list_backends()));
+  // A backend of backprop's that this build left out cannot run here, as
+  // one without its device cannot; any other name is a mistake.
+  if (name == "cuda") {
+    throw Error(ErrorKind::device, "backend 'cuda' is not in this build (it was built without a CUDA compiler); "
+                                   "available: auto, " + describe(list_backends()));
+  }
+  throw Error(ErrorKind::usage, "unknown backend '" + std::string(name) + "'; available: auto, " + describe(list_backends()));
 }
 
 }  // namespace backprop

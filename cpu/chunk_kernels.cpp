@@ -69,7 +69,7 @@ double sum_of(const T* a, std::size_t n) {
 }
 
 // n rounded up to whole vectors of 16 (C is a multiple of it).
-constexpr std::size_t kPadding = 16;
+constexpr std::size_t kPadding = kChunkBlock;
 inline std::size_t padded_count(std::size_t n) { return (n + kPadding - 1) / kPadding * kPadding; }
 
 // xt[i * C + s] = x[s * inputs + i]: the chunk's features, one row per input.

@@ -10,13 +10,26 @@
 
 namespace backprop::cpu {
 
+// A chunk's working arrays take at most this (or those of kChunkBlock
+// samples, if more), so that a thread's memory stays bounded however wide
+// the network is.
+constexpr std::size_t kMaxChunkBytes = std::size_t{32} << 20;
+// The general kernels work on blocks of this many samples, so a chunk holds
+// a whole number of them.
+constexpr std::size_t kChunkBlock = 16;
+
 // Samples per chunk: a power of two near 16384 / hidden, from 256 to 4096,
 // so that a chunk's working arrays stay in the L2 cache while narrow layers
-// amortise the per-chunk sums. It depends on the shape alone, and with N it
-// fixes the summation order.
-inline std::size_t chunk_samples(std::size_t hidden) {
+// amortise the per-chunk sums; halved, down to kChunkBlock, while the
+// arrays of ChunkScratch (inputs + 2 hidden + 2 outputs + 1 values a
+// sample, counted as doubles whatever the precision) would pass
+// kMaxChunkBytes. It depends on the shape alone, and with N it fixes the
+// summation order.
+inline std::size_t chunk_samples(std::size_t inputs, std::size_t hidden, std::size_t outputs) {
   std::size_t samples = 4096;
   while (samples > 256 && samples * hidden > 16384) samples /= 2;
+  const std::size_t bytes_per_sample = (inputs + 2 * hidden + 2 * outputs + 1) * sizeof(double);
+  while (samples > kChunkBlock && samples * bytes_per_sample > kMaxChunkBytes) samples /= 2;
   return samples;
 }
 constexpr std::size_t kLanes = 64;          // partial sums per reduction: four AVX-512 registers,
@@ -45,7 +58,7 @@ struct ChunkWeights {
   const T* b2;  // (outputs)
 };
 
-// One thread's working arrays for a chunk of C = chunk_samples(hidden)
+// One thread's working arrays for a chunk of C = chunk_samples(shape)
 // samples, (unit, sample) layout so that the loops over samples vectorise.
 template <class T>
 struct ChunkScratch {
@@ -59,11 +72,11 @@ struct ChunkScratch {
 
   // Values per worker for this shape.
   static std::size_t size(std::size_t inputs, std::size_t hidden, std::size_t outputs) {
-    return (inputs + 2 * hidden + 2 * outputs + 1) * chunk_samples(hidden);
+    return (inputs + 2 * hidden + 2 * outputs + 1) * chunk_samples(inputs, hidden, outputs);
   }
   // Lays the arrays out in `base`, which holds size(...) values.
   static ChunkScratch in(T* base, std::size_t inputs, std::size_t hidden, std::size_t outputs) {
-    const std::size_t C = chunk_samples(hidden);
+    const std::size_t C = chunk_samples(inputs, hidden, outputs);
     T* a1 = base + inputs * C;
     T* z2 = a1 + hidden * C;
     T* dz1 = z2 + outputs * C;

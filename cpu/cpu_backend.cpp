@@ -1,18 +1,20 @@
 // The CPU reference backend: plain C++, no BLAS, float32 or float64.
 //
-// One epoch: the samples are cut into chunks of chunk_samples(hidden), and
+// One epoch: the samples are cut into chunks of chunk_samples(shape), and
 // the chunks into at most kMaxSegments contiguous segments. Threads take
 // whole segments; each segment sums its chunks in order, and the segment sums
 // are added in segment order. Both cuts depend on N and the shape alone, so
 // the losses are bit-identical for any thread count.
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <thread>
 
 #include "backend_entry.hpp"
 #include "chunk_kernels.hpp"
+#include "host_memory.hpp"
 #include "thread_pool.hpp"
 
 namespace backprop {
@@ -20,14 +22,22 @@ namespace cpu {
 namespace {
 
 constexpr std::size_t kMaxSegments = 64;  // enough to balance cores, few enough to sum cheaply
+// The segments' sums (a gradient each) take at most this, or one segment's
+// if more: wide networks get fewer segments.
+constexpr std::size_t kMaxSegmentSumBytes = std::size_t{256} << 20;
+
+std::size_t most_segments(const Shape& shape) {
+  const std::size_t gradient_bytes = GradientLayout{shape.inputs, shape.hidden, shape.outputs}.size() * sizeof(double);
+  return std::clamp<std::size_t>(kMaxSegmentSumBytes / gradient_bytes, 1, kMaxSegments);
+}
 
 struct Segmentation {
   std::size_t chunk, chunks, chunks_per_segment, segments;
 
-  Segmentation(std::size_t samples, std::size_t hidden)
-      : chunk(chunk_samples(hidden)),
+  Segmentation(std::size_t samples, const Shape& shape)
+      : chunk(chunk_samples(shape.inputs, shape.hidden, shape.outputs)),
         chunks((samples + chunk - 1) / chunk),
-        chunks_per_segment((chunks + kMaxSegments - 1) / kMaxSegments),
+        chunks_per_segment((chunks + most_segments(shape) - 1) / most_segments(shape)),
         segments((chunks + chunks_per_segment - 1) / chunks_per_segment) {}
 };
 
@@ -70,17 +80,32 @@ class WorkerScratch {
   std::vector<T> storage_;
 };
 
+// `workers`, once it is sure that their scratch of `work_values` values of T
+// each and `sums` more doubles fit in memory: a session that would not is
+// refused up front, naming the bytes.
+template <class T>
+unsigned workers_that_fit(unsigned workers, std::size_t work_values, std::size_t sums) {
+  const double bytes = static_cast<double>(workers) * static_cast<double>(work_values) * sizeof(T) +
+                       static_cast<double>(sums) * sizeof(double);
+  require_host_memory(bytes, "the cpu backend's working memory for this network");
+  return workers;
+}
+
 template <class T>
 class CpuSession final : public TrainingSession {
  public:
-  CpuSession(const Dataset& data, const Parameters& params, ThreadPool& pool, const ChunkKernels<T>& kernels)
+  // The session shares the backend's pool, so it outlives the backend.
+  CpuSession(const Dataset& data, const Parameters& params, std::shared_ptr<ThreadPool> pool,
+             const ChunkKernels<T>& kernels)
       : data_(data),
         weights_(params),
         layout_{params.shape.inputs, params.shape.hidden, params.shape.outputs},
-        cut_(data.samples(), params.shape.hidden),
-        pool_(pool),
+        cut_(data.samples(), params.shape),
+        pool_(std::move(pool)),
         kernels_(kernels),
-        scratch_(pool.size(), kernels.gradients_work_values(weights_.view())),
+        scratch_(workers_that_fit<T>(pool_->size(), kernels.gradients_work_values(weights_.view()),
+                                     (cut_.segments + 1) * layout_.size()),
+                 kernels.gradients_work_values(weights_.view())),
         segment_sums_(cut_.segments * layout_.size()),
         sums_(layout_.size()) {}
 
@@ -113,6 +138,15 @@ class CpuSession final : public TrainingSession {
            (weights_.W1.size() + weights_.b1.size() + weights_.W2.size() + weights_.b2.size()) * sizeof(T);
   }
 
+  bool parameters_finite_impl() const override {
+    for (const std::vector<T>* values : {&weights_.W1, &weights_.b1, &weights_.W2, &weights_.b2}) {
+      for (const T v : *values) {
+        if (!std::isfinite(v)) return false;
+      }
+    }
+    return true;
+  }
+
   Gradients gradients_impl() override {
     sum_gradients();
     const double n = static_cast<double>(data_.samples());
@@ -132,7 +166,7 @@ class CpuSession final : public TrainingSession {
     const std::size_t n_samples = data_.samples();
     const std::size_t width = layout_.size();
     const ChunkWeights<T> weights = weights_.view();
-    pool_.parallel_for(cut_.segments, [&](std::size_t seg, unsigned worker) {
+    pool_->parallel_for(cut_.segments, [&](std::size_t seg, unsigned worker) {
       double* sums = segment_sums_.data() + seg * width;
       std::fill(sums, sums + width, 0.0);
       const std::size_t first = seg * cut_.chunks_per_segment;
@@ -170,7 +204,7 @@ class CpuSession final : public TrainingSession {
   Weights<T> weights_;
   GradientLayout layout_;
   Segmentation cut_;
-  ThreadPool& pool_;
+  std::shared_ptr<ThreadPool> pool_;
   ChunkKernels<T> kernels_;
   WorkerScratch<T> scratch_;
   std::vector<double> segment_sums_;      // (segments, layout size)
@@ -183,8 +217,9 @@ std::vector<double> predict_probabilities(const Parameters& params, const Datase
   const Weights<T> weights(params);
   const ChunkWeights<T> w = weights.view();
   const std::size_t n_samples = data.samples();
-  const Segmentation cut(n_samples, w.hidden);  // only its chunks: no sums to order here
-  WorkerScratch<T> scratch(pool.size(), ChunkScratch<T>::size(w.inputs, w.hidden, w.outputs));
+  const Segmentation cut(n_samples, params.shape);  // only its chunks: no sums to order here
+  const std::size_t work = ChunkScratch<T>::size(w.inputs, w.hidden, w.outputs);
+  WorkerScratch<T> scratch(workers_that_fit<T>(pool.size(), work, n_samples * w.outputs), work);
   std::vector<double> probabilities(n_samples * w.outputs);
   pool.parallel_for(cut.chunks, [&](std::size_t c, unsigned worker) {
     const std::size_t s0 = c * cut.chunk;
@@ -199,7 +234,7 @@ std::vector<double> predict_probabilities(const Parameters& params, const Datase
 class CpuBackend final : public Backend {
  public:
   CpuBackend(unsigned threads, const std::string& isa)
-      : pool_(threads), f32_(chunk_kernels<float>(isa)), f64_(chunk_kernels<double>(isa)) {}
+      : pool_(std::make_shared<ThreadPool>(threads)), f32_(chunk_kernels<float>(isa)), f64_(chunk_kernels<double>(isa)) {}
 
   std::string name() const override { return "cpu"; }
 
@@ -212,12 +247,12 @@ class CpuBackend final : public Backend {
 
   std::vector<double> predict_impl(const Parameters& params, const Dataset& data,
                                    Precision precision) const override {
-    if (precision == Precision::f64) return predict_probabilities<double>(params, data, pool_, f64_);
-    return predict_probabilities<float>(params, data, pool_, f32_);
+    if (precision == Precision::f64) return predict_probabilities<double>(params, data, *pool_, f64_);
+    return predict_probabilities<float>(params, data, *pool_, f32_);
   }
 
  private:
-  mutable ThreadPool pool_;  // sessions share it; one parallel_for at a time
+  std::shared_ptr<ThreadPool> pool_;  // sessions share it (and keep it); one parallel_for at a time
   ChunkKernels<float> f32_;
   ChunkKernels<double> f64_;
 };
@@ -225,12 +260,15 @@ class CpuBackend final : public Backend {
 }  // namespace
 }  // namespace cpu
 
+unsigned cpu_threads(unsigned requested) {
+  if (requested == 0) return std::max(1u, std::thread::hardware_concurrency());
+  return std::min<unsigned>(requested, cpu::kMaxSegments);
+}
+
 BackendEntry cpu_backend_entry() {
   return {"cpu", [] { return std::string(); },
           [](const BackendConfig& config) -> std::unique_ptr<Backend> {
-            const unsigned threads =
-                config.threads != 0 ? config.threads : std::max(1u, std::thread::hardware_concurrency());
-            return std::make_unique<cpu::CpuBackend>(threads, config.cpu_isa);
+            return std::make_unique<cpu::CpuBackend>(cpu_threads(config.threads), config.cpu_isa);
           }};
 }
 

@@ -55,7 +55,7 @@ const IsaBuild& pick(std::string isa) {
   }
   std::string names;
   for (const auto& name : runnable_isas()) names += (names.empty() ? "" : ", ") + name;
-  throw Error("CPU instruction set '" + isa + "' is not built in or not supported here; runnable: " + names);
+  throw Error(ErrorKind::usage, "CPU instruction set '" + isa + "' is not built in or not supported here; runnable: " + names);
 }
 
 }  // namespace

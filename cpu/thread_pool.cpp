@@ -46,7 +46,7 @@ ThreadPool::ThreadPool(unsigned threads) {
     // wait on members about to be destroyed, so stop them before unwinding.
     const std::size_t started = workers_.size() + 1;
     stop_workers();
-    throw Error("cannot start " + std::to_string(threads) + " CPU threads (" + std::to_string(started) +
+    throw Error(ErrorKind::device, "cannot start " + std::to_string(threads) + " CPU threads (" + std::to_string(started) +
                 " started): " + e.what());
   }
 }

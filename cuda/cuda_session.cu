@@ -2,6 +2,7 @@
 
 #include "activation_kernels.cuh"
 #include "cuda_session.cuh"
+#include "parameter_check.cuh"
 
 namespace backprop::cuda {
 namespace {
@@ -43,7 +44,8 @@ CudaSession<T>::CudaSession(const Dataset& data, const Parameters& params)
 template <class T>
 std::vector<double> CudaSession<T>::run_epochs_impl(std::size_t count, double lr) {
   const T rate = static_cast<T>(lr);
-  if (history_.size() < count) history_ = DeviceBuffer<double>(count);
+  // The losses, then whether the parameters are finite after the last update.
+  if (history_.size() < count + 1) history_ = DeviceBuffer<double>(count + 1);
   const bool one_launch = epochs_fit_one_launch();
   // The captured epoch bakes in the rate and the loss array; anything else
   // it reads stays where it is.
@@ -60,8 +62,13 @@ std::vector<double> CudaSession<T>::run_epochs_impl(std::size_t count, double lr
     for (std::size_t e = 0; e < count; ++e) epoch_graph_.launch(stream());
   }
   finished_.record(stream());
-  auto losses = history_.download(count, stream());
+  check_parameters_finite<T>({W1_.data(), b1_.data(), W2_.data(), b2_.data(), W1_.size(), b1_.size(), W2_.size(),
+                              b2_.size()},
+                             history_.data() + count, stream());
+  auto losses = history_.download(count + 1, stream());
   last_run_seconds_ = Event::seconds_between(started_, finished_);
+  parameters_finite_ = losses.back() == 1.0;
+  losses.pop_back();
   return losses;
 }
 

@@ -30,6 +30,8 @@ class CudaSession : public TrainingSession {
   std::vector<double> run_epochs_impl(std::size_t count, double lr) final;
   Parameters parameters_impl() const final;
   std::size_t memory_bytes_impl() const final;
+  // As checked on the device after the last run_epochs call.
+  bool parameters_finite_impl() const final { return parameters_finite_; }
 
   // Enqueues one epoch on stream(): the gradients, then the update, which
   // writes the loss to loss_history[*epoch] and advances *epoch.
@@ -64,6 +66,7 @@ class CudaSession : public TrainingSession {
   T graph_rate_ = 0;               // what the captured epoch bakes in
   double* graph_history_ = nullptr;
   Event started_, finished_;      // bracket the epochs of a run_epochs call
+  bool parameters_finite_ = true;
 };
 
 // The sessions of the two paths (gemm_session.cu, narrow_session.cu).

@@ -9,7 +9,8 @@ void throw_cuda_error(cudaError_t status, const char* call, const char* file, in
   // The runtime keeps a failed call's error for the next cudaGetLastError,
   // which would then blame an innocent launch after this one is handled.
   cudaGetLastError();
-  throw Error(std::string("CUDA error in ") + call + " (" + file + ":" + std::to_string(line) +
+  throw Error(status == cudaErrorMemoryAllocation ? ErrorKind::out_of_memory : ErrorKind::device,
+              std::string("CUDA error in ") + call + " (" + file + ":" + std::to_string(line) +
               "): " + cudaGetErrorName(status) + ": " + cudaGetErrorString(status));
 }
 
@@ -19,7 +20,8 @@ void* device_allocate(std::size_t bytes) {
   const cudaError_t status = cudaMalloc(&pointer, bytes);
   if (status != cudaSuccess) {
     cudaGetLastError();  // clear the error, as throw_cuda_error does
-    throw Error("CUDA error in cudaMalloc of " + std::to_string(bytes) + " bytes: " +
+    throw Error(status == cudaErrorMemoryAllocation ? ErrorKind::out_of_memory : ErrorKind::device,
+                "CUDA error in cudaMalloc of " + std::to_string(bytes) + " bytes: " +
                 cudaGetErrorName(status) + ": " + cudaGetErrorString(status));
   }
   return pointer;

@@ -535,7 +535,7 @@ void narrow_epochs_in_one_block(const NarrowStep<T>& step, const NarrowUpdate<T>
       return &narrow_epochs_kernel<T, decltype(in)::value, decltype(hidden)::value, kOneBlockExp2>;
     }
   });
-  if (kernel == nullptr) throw Error("narrow_epochs_in_one_block: a layer of " + std::to_string(step.hidden) +
+  if (kernel == nullptr) throw Error(ErrorKind::device, "narrow_epochs_in_one_block: a layer of " + std::to_string(step.hidden) +
                                      " hidden units does not fit one block");
   kernel<<<1, kNarrowBlock, 0, stream>>>(step, update, count);
   BACKPROP_CUDA_CHECK_LAUNCH("narrow_epochs_kernel");

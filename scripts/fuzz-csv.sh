@@ -14,7 +14,7 @@ out=build-fuzz
 mkdir -p "$out/corpus"
 clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
   -I include -I core -I tests tests/fuzz/csv_reader.cpp core/csv_text.cpp core/dataset.cpp \
-  core/parameters_csv.cpp core/network.cpp core/numpy_random.cpp -o "$out/fuzz_csv_reader"
+  core/parameters_csv.cpp core/network.cpp core/numpy_random.cpp core/host_memory.cpp -o "$out/fuzz_csv_reader"
 printf 'x0,x1,y\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n' >"$out/corpus/xor.csv"
 printf '0.5,-2e3,1\n1e-3,7,0.25\n' >"$out/corpus/no-header.csv"
 printf 'parameter,row,column,value\nW1,0,0,1\nW1,1,0,-2e-3\nb1,0,0,0.5\nW2,0,0,3\nb2,0,0,4\n' >"$out/corpus/params.csv"

@@ -23,11 +23,11 @@ class FakeBackend final : public backprop::Backend {
  protected:
   std::unique_ptr<backprop::TrainingSession> start_impl(const backprop::Dataset&, const backprop::Parameters&,
                                                         backprop::Precision) const override {
-    throw backprop::Error("the fake backend trains nothing");
+    throw backprop::Error(backprop::ErrorKind::device, "the fake backend trains nothing");
   }
   std::vector<double> predict_impl(const backprop::Parameters&, const backprop::Dataset&,
                                    backprop::Precision) const override {
-    throw backprop::Error("the fake backend predicts nothing");
+    throw backprop::Error(backprop::ErrorKind::device, "the fake backend predicts nothing");
   }
 };
 

@@ -15,37 +15,17 @@
 #include <utility>
 #include <vector>
 
+#include "cli_runner.hpp"
 #include "temp_file.hpp"
 
 namespace {
 
+using backprop::testing::contains;
+using backprop::testing::loss_cells;
+using backprop::testing::Outcome;
+using backprop::testing::run_cli;
+using backprop::testing::slurp;
 using backprop::testing::TempFile;
-
-struct Outcome {
-  int status = -1;
-  std::string out, err;
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// `environment` is prefixed to the command: "NAME=value ...".
-Outcome run_cli(const std::string& args, const std::string& environment = "") {
-  TempFile out("", ".out"), err("", ".err");
-  const std::string command = environment + " " + std::string(BACKPROP_CLI_COMMAND) + " " + args + " >" + out.path() + " 2>" + err.path() + " </dev/null";
-  const int raw = std::system(command.c_str());
-  Outcome o;
-  o.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  o.out = slurp(out.path());
-  o.err = slurp(err.path());
-  return o;
-}
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 TEST(Cli, TrainPrintsTheTrueArticleTable) {
   const Outcome o = run_cli("train --backend cpu");
@@ -181,17 +161,6 @@ TEST(Cli, ParamsCsvHoldsTheTrainedNetwork) {
 }
 
 // The epochs' loss cells of a --loss-csv file, from `first` on, as printed.
-std::vector<std::string> loss_cells(const std::string& path, std::size_t first = 0) {
-  std::istringstream lines(slurp(path));
-  std::string line;
-  std::vector<std::string> cells;
-  std::getline(lines, line);  // header
-  for (std::size_t e = 0; std::getline(lines, line); ++e) {
-    if (e >= first) cells.push_back(line.substr(line.find(',') + 1));
-  }
-  return cells;
-}
-
 // Training 5000 epochs, saving, and training 5000 more from the saved file
 // gives the losses of one 10000-epoch run, bit for bit: the file holds the
 // float32 network exactly. --params-csv may overwrite the --init-csv file.
@@ -427,7 +396,7 @@ TEST(Cli, BadCsvExitsOneWithFileAndLine) {
   TempFile data("x,y,t\n0,0,0\n0,1,2\n");
   const Outcome o = run_cli("train --backend cpu --data " + data.path());
   EXPECT_EQ(o.status, 1);
-  EXPECT_TRUE(contains(o.err, data.path() + ":3: target 2 is outside [0, 1]")) << o.err;
+  EXPECT_TRUE(contains(o.err, data.path() + ":3: target '2' is outside [0, 1]")) << o.err;
 }
 
 TEST(Cli, TrainsOnCsvData) {

@@ -319,6 +319,41 @@ TEST_F(CudaOnHost, ARestartedSessionContinuesTheRun) {
   check_restart_continues_the_run(*emulated_cuda(), 100, 4, Precision::f64);
 }
 
+// The device's check of the parameters after a call: a rate that is
+// infinite in float32 makes every weight infinite at the first update,
+// which no loss of that call shows; the call still reports divergence, on
+// both paths, and waits on the device once.
+TEST_F(CudaOnHost, TheLastUpdateCannotHideADivergence) {
+  const Dataset data = random_data(300, 2, 4);
+  for (const bool fuse : {true, false}) {
+    const auto session = emulated_cuda(false, fuse)->start(data, init_xavier({2, 8, 1}, 4), Precision::f32);
+    const cuda_on_host::Activity before = cuda_on_host::activity();
+    try {
+      session->run_epochs(1, 1e39);
+      ADD_FAILURE() << "no divergence, fuse_narrow " << fuse;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::diverged);
+      EXPECT_NE(std::string(e.what()).find("epoch 0 (a parameter is not finite"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(cuda_on_host::activity().synchronisations - before.synchronisations, 1u);
+  }
+}
+
+// A session needs nothing of its backend: destroyed first, the backend
+// takes nothing the session uses, and the losses are those of a session
+// whose backend lives.
+TEST_F(CudaOnHost, ASessionOutlivesItsBackend) {
+  const Dataset data = random_data(300, 2, 4);
+  for (const bool fuse : {true, false}) {
+    const Parameters p = init_xavier({2, 8, 1}, 4);
+    const auto want = emulated_cuda(false, fuse)->start(data, p, Precision::f32)->run_epochs(5, 0.5);
+    auto backend = emulated_cuda(false, fuse);
+    auto session = backend->start(data, p, Precision::f32);
+    backend.reset();
+    EXPECT_EQ(session->run_epochs(5, 0.5), want) << "fuse_narrow " << fuse;
+  }
+}
+
 // The bounds of test_cuda_parity.cpp's CudaMemory test.
 TEST_F(CudaOnHost, MemoryGrowsOnlyByTheDataSet) {
   check_memory_grows_only_by_the_dataset(*emulated_cuda(false, false), 256,

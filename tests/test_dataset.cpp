@@ -77,8 +77,8 @@ TEST(Csv, NanCell) { expect_csv_error("0,0,0\n1,nan,1\n", {":2:", "NaN"}); }
 TEST(Csv, InfCell) { expect_csv_error("0,0,0\n1,inf,1\n", {":2:", "infinite"}); }
 TEST(Csv, TooLargeForFloat) { expect_csv_error("0,0,0\n1,1e39,1\n", {":2:", "too large"}); }
 TEST(Csv, HugeExponent) { expect_csv_error("0,0,0\n1,1e999,1\n", {":2:", "too large"}); }
-TEST(Csv, TargetAboveOne) { expect_csv_error("0,0,0\n0,1,1.5\n", {":2:", "target 1.5", "[0, 1]"}); }
-TEST(Csv, TargetBelowZero) { expect_csv_error("x,y,t\n0,0,0\n0,1,1\n1,1,-0.1\n", {":4:", "target -0.1"}); }
+TEST(Csv, TargetAboveOne) { expect_csv_error("0,0,0\n0,1,1.5\n", {":2:", "target '1.5'", "[0, 1]"}); }
+TEST(Csv, TargetBelowZero) { expect_csv_error("x,y,t\n0,0,0\n0,1,1\n1,1,-0.1\n", {":4:", "target '-0.1'"}); }
 TEST(Csv, MixedHeaderIsAnError) { expect_csv_error("x,1,y\n0,0,0\n", {":1:", "'x' is not a number"}); }
 
 TEST(Dataset, XorRepeatsTheFourPoints) {

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <functional>
 #include <utility>
@@ -213,6 +214,156 @@ TEST(Predict, ProbabilitiesAreSigmoidOfTheForwardPass) {
     const double a1 = 1 / (1 + std::exp(-(data.features[2 * s] * 1.0 - 2.0 * data.features[2 * s + 1] + 0.5)));
     EXPECT_DOUBLE_EQ(probs[s], 1 / (1 + std::exp(-(3.0 * a1 - 1.0)))) << s;
   }
+}
+
+// The kind of what f throws, to check that errors are told apart by kind.
+ErrorKind kind_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.kind();
+  }
+  ADD_FAILURE() << "no error";
+  return ErrorKind::interrupted;
+}
+
+TEST(Errors, EachFailureHasItsKind) {
+  const auto cpu = make_backend("cpu");
+  const Dataset data = Dataset::xor_points(4);
+  EXPECT_EQ(kind_of([] { make_backend("tpu"); }), ErrorKind::usage);
+  EXPECT_EQ(kind_of([] { parse_precision("f16"); }), ErrorKind::usage);
+  EXPECT_EQ(kind_of([&] { cpu->start(data, init_numpy({3, 4, 1}, 1), Precision::f32); }), ErrorKind::data);
+  EXPECT_EQ(kind_of([] { Dataset::from_csv("/nonexistent/data.csv"); }), ErrorKind::io);
+  TrainOptions diverging;
+  diverging.lr = 1e39;
+  EXPECT_EQ(kind_of([&] { train(*cpu, data, init_numpy({2, 4, 1}, 42), diverging); }), ErrorKind::diverged);
+  EXPECT_EQ(to_string(ErrorKind::out_of_memory), "out of memory");
+}
+
+// Sizes that overflow an array, and enum values out of range, are
+// backprop::Error like every other bad argument, not std::length_error.
+TEST(Errors, OverflowingSizesAndBadEnumsAreErrors) {
+  const std::size_t widest = (std::size_t{1} << 31) - 1;
+  EXPECT_EQ(kind_of([&] { Parameters::zeros({widest, widest, widest}); }), ErrorKind::usage);
+  // Fits an array, not this machine: refused up front, not by the allocator.
+  EXPECT_EQ(kind_of([&] { Parameters::zeros({widest, 1 << 16, 1}); }), ErrorKind::out_of_memory);
+  EXPECT_EQ(kind_of([] { Dataset::xor_points(~std::size_t{0}); }), ErrorKind::usage);
+  const auto cpu = make_backend("cpu");
+  const Dataset data = Dataset::xor_points(4);
+  const Parameters p = init_numpy({2, 4, 1}, 42);
+  EXPECT_EQ(kind_of([&] { cpu->start(data, p, static_cast<Precision>(7)); }), ErrorKind::usage);
+  EXPECT_EQ(kind_of([&] { cpu->predict(p, data, static_cast<Precision>(-1)); }), ErrorKind::usage);
+  EXPECT_EQ(kind_of([&] { initialise(static_cast<Initialisation>(9), {2, 4, 1}, 1); }), ErrorKind::usage);
+}
+
+// A parameter that the last update of a call makes infinite is divergence,
+// through the session as through train(), though every loss is finite: in
+// float32 a rate of 1e39 is infinite, so one update does it.
+TEST(Errors, TheLastUpdateCannotHideADivergence) {
+  const auto cpu = make_backend("cpu");
+  const Dataset data = Dataset::xor_points(4);
+  auto session = cpu->start(data, init_numpy({2, 4, 1}, 42), Precision::f32);
+  const std::string message = error_of([&] { session->run_epochs(1, 1e39); });
+  EXPECT_NE(message.find("training diverged at epoch 0 (a parameter is not finite after its update)"),
+            std::string::npos)
+      << message;
+  TrainOptions o;
+  o.epochs = 1;
+  o.lr = 1e39;
+  EXPECT_EQ(kind_of([&] { train(*cpu, data, init_numpy({2, 4, 1}, 42), o); }), ErrorKind::diverged);
+}
+
+// A session keeps what it needs of its backend: destroying the backend
+// first changes nothing of what it computes.
+TEST(Session, OutlivesItsBackend) {
+  const Dataset data = Dataset::xor_points(4);
+  const Parameters p = init_numpy({2, 4, 1}, 42);
+  const auto reference = make_backend("cpu")->start(data, p, Precision::f32)->run_epochs(50, 1.0);
+  for (const Precision precision : {Precision::f32, Precision::f64}) {
+    auto backend = make_backend("cpu");
+    auto session = backend->start(data, p, precision);
+    backend.reset();
+    const auto losses = session->run_epochs(50, 1.0);
+    if (precision == Precision::f32) EXPECT_EQ(losses, reference);
+    EXPECT_EQ(session->epochs_run(), 50u);
+  }
+}
+
+TEST(Session, ThreadsAreCappedAtWhatAnEpochCanUse) {
+  EXPECT_EQ(cpu_threads(1), 1u);
+  EXPECT_EQ(cpu_threads(7), 7u);
+  EXPECT_EQ(cpu_threads(1024), 64u);
+  EXPECT_GE(cpu_threads(0), 1u);
+}
+
+// A worker's scratch stays within 32 MiB however wide the network (at
+// hidden 2^16 a chunk is 16 samples, not the 256 of narrow layers' rule),
+// and the segments' partial sums within 256 MiB: the old rule took over
+// 512 MiB of scratch alone here.
+TEST(Session, WorkingMemoryStaysBoundedHoweverWide) {
+  BackendConfig config;
+  config.threads = 2;
+  const auto cpu = make_backend("cpu", config);
+  const Dataset data = Dataset::xor_points(1000);
+  const Shape shape{2, std::size_t{1} << 16, 1};
+  const auto session = cpu->start(data, init_xavier(shape, 1), Precision::f32);
+  const std::size_t gradient = 1 + 1 + 2 * shape.hidden + 2 * shape.hidden;  // loss, b2, W2, b1, W1
+  const std::size_t weights = (2 * shape.hidden + shape.hidden + shape.hidden + 1) * sizeof(float);
+  EXPECT_LE(session->memory_bytes(), 2 * (std::size_t{32} << 20) + (std::size_t{256} << 20) +
+                                         gradient * sizeof(double) + weights + 4096);
+  const std::size_t values_per_sample = 2 + 2 * shape.hidden + 2 + 1;
+  EXPECT_GE(session->memory_bytes(), 2 * 16 * values_per_sample * sizeof(float));  // one chunk a worker
+  session->run_epochs(1, 0.1);  // and it trains
+}
+
+// The same for wide data: 100000 features on 3 samples.
+TEST(Session, WideDataTakesBoundedMemory) {
+  BackendConfig config;
+  config.threads = 2;
+  const auto cpu = make_backend("cpu", config);
+  Dataset data;
+  data.inputs = 100000;
+  data.outputs = 1;
+  data.features.assign(3 * data.inputs, 0.5f);
+  data.targets = {0, 1, 1};
+  const Shape shape{data.inputs, 4, 1};
+  const auto session = cpu->start(data, init_xavier(shape, 1), Precision::f64);
+  const std::size_t gradient = 1 + 1 + 4 + 4 + data.inputs * 4;
+  EXPECT_LE(session->memory_bytes(), 2 * (std::size_t{32} << 20) + 2 * gradient * sizeof(double) +
+                                         gradient * sizeof(double) + 4096);
+  session->run_epochs(2, 0.1);
+}
+
+// A stop request ends train() between calls, with the epochs done so far
+// and the parameters after them; checkpoints come every so many epochs.
+TEST(Train, StopsWhenAskedAndCheckpoints) {
+  const auto cpu = make_backend("cpu");
+  const Dataset data = Dataset::xor_points(4);
+  const Parameters start = init_numpy({2, 4, 1}, 42);
+  std::atomic<bool> stop{false};
+  TrainOptions o;
+  o.epochs = 5000;
+  o.log_every = 0;
+  o.checkpoint_every = 1000;
+  o.stop = &stop;
+  std::vector<std::size_t> checkpoints;
+  const TrainResult whole = train(*cpu, data, start, o, {}, [&](const Parameters&, const std::vector<double>& losses) {
+    checkpoints.push_back(losses.size());
+  });
+  EXPECT_FALSE(whole.interrupted);
+  EXPECT_EQ(checkpoints, (std::vector<std::size_t>{1000, 2000, 3000, 4000}));
+  // Stopped at the second checkpoint: the first 2000 epochs, bit for bit.
+  Parameters at_stop;
+  const TrainResult stopped = train(*cpu, data, start, o, {}, [&](const Parameters& p, const std::vector<double>& losses) {
+    if (losses.size() == 2000) {
+      stop = true;
+      at_stop = p;
+    }
+  });
+  EXPECT_TRUE(stopped.interrupted);
+  ASSERT_EQ(stopped.losses.size(), 2000u);
+  EXPECT_TRUE(std::equal(stopped.losses.begin(), stopped.losses.end(), whole.losses.begin()));
+  EXPECT_EQ(stopped.params.W1, at_stop.W1);
 }
 
 }  // namespace

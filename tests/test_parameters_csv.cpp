@@ -119,7 +119,7 @@ INSTANTIATE_TEST_SUITE_P(
         Damage{kOne + "W1,-1,0,1\n", {":6:", "row '-1'"}},
         Damage{kOne + "W1,0,1.5,1\n", {":6:", "column '1.5'"}},
         Damage{kOne + "W1,,0,1\n", {":6:", "row ''"}},
-        Damage{kOne + "W1,99999999999,0,1\n", {":6:", "row 99999999999 is past the largest width"}},
+        Damage{kOne + "W1,99999999999,0,1\n", {":6:", "row '99999999999' is past the largest width"}},
         Damage{kOne + "b1,1,0,1\n", {":6:", "b1 has one row, row 0, not row 1"}},
         Damage{kHead + "W1,0,0,nan\n", {":2:", "value 'nan' is not finite"}},
         Damage{kHead + "W1,0,0,1e999\n", {":2:", "value '1e999' is not finite"}},

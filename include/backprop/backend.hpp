@@ -13,6 +13,7 @@
 // A TrainingSession itself is for one thread at a time.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -31,7 +32,7 @@ std::string_view to_string(Precision precision);
 Precision parse_precision(std::string_view text);
 
 struct BackendConfig {
-  unsigned threads = 0;     // cpu: worker threads, 0 = every hardware thread
+  unsigned threads = 0;     // cpu: worker threads, 0 = every hardware thread, at most 64 (cpu_threads)
   bool allow_tf32 = false;  // cuda: let cuBLAS use TF32 tensor cores (not strict FP32)
   bool fuse_narrow = true;  // cuda: train a narrow network (one output, <= 4 inputs, <= 1024 hidden
                             // units) with one fused kernel per epoch; false: cuBLAS GEMMs always
@@ -41,6 +42,11 @@ struct BackendConfig {
                                      // per epoch (the same bits, more launches)
   std::string cpu_isa;      // cpu: instruction-set build ("avx512", "avx2", "generic"); empty = best here
 };
+
+// The threads the cpu backend runs for BackendConfig::threads = requested:
+// every hardware thread for 0, else `requested` up to 64, the most an
+// epoch can use (its samples are cut into at most 64 segments).
+unsigned cpu_threads(unsigned requested);
 
 // Mean loss and its gradient with respect to every parameter, in double.
 struct Gradients {
@@ -54,8 +60,13 @@ class TrainingSession {
 
   // Runs `count` epochs of full-batch gradient descent with learning rate lr.
   // Returns the loss of each epoch, taken from its forward pass before its
-  // update, as the article's loop does.
+  // update, as the article's loop does. A loss, or after the last update a
+  // parameter, that is NaN or infinite throws Error (diverged) "training
+  // diverged at epoch E", E counting every epoch the session has run.
   std::vector<double> run_epochs(std::size_t count, double lr);
+
+  // Epochs run so far, over every run_epochs call.
+  std::size_t epochs_run() const { return epochs_run_; }
 
   // The current parameters, converted to double.
   Parameters parameters() const { return parameters_impl(); }
@@ -81,8 +92,23 @@ class TrainingSession {
   virtual Parameters parameters_impl() const = 0;
   virtual Gradients gradients_impl() = 0;
   virtual std::size_t memory_bytes_impl() const = 0;
+  // Whether every parameter is finite; by default from parameters_impl().
+  // Inline, like every virtual of this class, so that a backend module
+  // needs nothing of the library's objects for its sessions.
+  virtual bool parameters_finite_impl() const {
+    const Parameters p = parameters_impl();
+    for (const std::vector<double>* values : {&p.W1, &p.b1, &p.W2, &p.b2}) {
+      for (const double v : *values) {
+        if (!std::isfinite(v)) return false;
+      }
+    }
+    return true;
+  }
 
   double last_run_seconds_ = 0;
+
+ private:
+  std::size_t epochs_run_ = 0;
 };
 
 class Backend {
