@@ -29,6 +29,8 @@ BACKPROP_HOST_DEVICE float exponential(float x) { return expf(x); }
 BACKPROP_HOST_DEVICE double exponential(double x) { return exp(x); }
 BACKPROP_HOST_DEVICE float log_one_plus(float x) { return log1pf(x); }
 BACKPROP_HOST_DEVICE double log_one_plus(double x) { return log1p(x); }
+BACKPROP_HOST_DEVICE float square_root(float x) { return sqrtf(x); }
+BACKPROP_HOST_DEVICE double square_root(double x) { return sqrt(x); }
 
 // a b + c with one rounding, as the CPU's kernels fuse their sums of
 // products. The CUDA sources are built with --fmad=false (CMakeLists.txt),

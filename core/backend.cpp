@@ -60,11 +60,12 @@ void check_compatible(const Parameters& params, const Dataset& data) {
 
 }  // namespace
 
-std::unique_ptr<TrainingSession> Backend::start(const Dataset& data, const Parameters& params,
-                                                Precision precision) const {
+std::unique_ptr<TrainingSession> Backend::start(const Dataset& data, const Parameters& params, Precision precision,
+                                                const Optimizer& optimizer) const {
   check_precision(precision);
   check_compatible(params, data);
-  return start_impl(data, params, precision);
+  validate(optimizer);
+  return start_impl(data, params, precision, optimizer);
 }
 
 std::vector<double> Backend::predict(const Parameters& params, const Dataset& data,

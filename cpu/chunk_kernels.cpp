@@ -177,7 +177,7 @@ void hidden_backward(const ChunkWeights<T>& w, std::size_t n, std::size_t padded
                      double* sums) {
   const std::size_t C = scratch.stride;
   const std::size_t padded = Fixed != 0 ? Fixed : padded_samples;
-  const GradientLayout at{w.inputs, w.hidden, w.outputs};
+  const ParameterLayout at{w.inputs, w.hidden, w.outputs};
   const T* dz2 = scratch.z2;
   for (std::size_t j = 0; j < w.hidden; ++j) {
     // d = (Σ_o dZ2[o] W2[j, o]) ⊙ a ⊙ (1 - a), a pass per term so that each
@@ -193,9 +193,9 @@ void hidden_backward(const ChunkWeights<T>& w, std::size_t n, std::size_t padded
       for (std::size_t s = 0; s < padded; ++s) d[s] += g[s] * w2[o];
     }
     for (std::size_t s = 0; s < padded; ++s) d[s] *= a[s] * (T(1) - a[s]);
-    sums[at.db1() + j] += sum_of(d, n);
+    sums[at.b1() + j] += sum_of(d, n);
     for (std::size_t i = 0; i < w.inputs; ++i) {
-      sums[at.dW1() + i * w.hidden + j] += sum_of_products(scratch.x + i * C, d, n);
+      sums[at.W1() + i * w.hidden + j] += sum_of_products(scratch.x + i * C, d, n);
     }
   }
 }
@@ -209,7 +209,7 @@ void chunk_gradients(const ChunkWeights<T>& w, const float* x, const float* y, s
   const ChunkScratch<T> scratch = ChunkScratch<T>::in(work, w.inputs, w.hidden, w.outputs);
   const std::size_t C = scratch.stride;
   const std::size_t padded = padded_count(n);
-  const GradientLayout at{w.inputs, w.hidden, w.outputs};
+  const ParameterLayout at{w.inputs, w.hidden, w.outputs};
   chunk_forward(w, x, n, scratch);
 
   // loss = Σ bce(Z2, y);  dZ2 = A2 - y, with A2 = σ(Z2). Over whole
@@ -235,9 +235,9 @@ void chunk_gradients(const ChunkWeights<T>& w, const float* x, const float* y, s
 
   // db2 = Σ dZ2;  dW2 = A1ᵀ dZ2
   for (std::size_t o = 0; o < w.outputs; ++o) {
-    sums[at.db2() + o] += sum_of(dz2 + o * C, n);
+    sums[at.b2() + o] += sum_of(dz2 + o * C, n);
     for (std::size_t j = 0; j < w.hidden; ++j) {
-      sums[at.dW2() + j * w.outputs + o] += sum_of_products(scratch.a1 + j * C, dz2 + o * C, n);
+      sums[at.W2() + j * w.outputs + o] += sum_of_products(scratch.a1 + j * C, dz2 + o * C, n);
     }
   }
 

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "parameter_layout.hpp"
+
 namespace backprop::cpu {
 
 // A chunk's working arrays take at most this (or those of kChunkBlock
@@ -35,19 +37,9 @@ inline std::size_t chunk_samples(std::size_t inputs, std::size_t hidden, std::si
 constexpr std::size_t kLanes = 64;          // partial sums per reduction: four AVX-512 registers,
                                             // enough to hide the adds' latency
 
-// Where the sums over samples go, one flat double array so that adding two of
-// them is one loop:
-//   [ loss | db2 (outputs) | dW2 (hidden, outputs) | db1 (hidden) | dW1 (inputs, hidden) ]
-// They are sums, not means: the caller divides by N once, as the article does.
-struct GradientLayout {
-  std::size_t inputs, hidden, outputs;
-  std::size_t loss() const { return 0; }
-  std::size_t db2() const { return 1; }
-  std::size_t dW2() const { return db2() + outputs; }
-  std::size_t db1() const { return dW2() + hidden * outputs; }
-  std::size_t dW1() const { return db1() + hidden; }
-  std::size_t size() const { return dW1() + inputs * hidden; }
-};
+// A chunk's sums go where ParameterLayout puts them: the gradient's
+// components, then the loss, at sums(). They are sums, not means: the
+// session divides by N once, as the article does.
 
 template <class T>
 struct ChunkWeights {

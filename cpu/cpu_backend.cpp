@@ -14,8 +14,10 @@
 
 #include "backend_entry.hpp"
 #include "chunk_kernels.hpp"
+#include "flat_parameters.hpp"
 #include "host_memory.hpp"
 #include "thread_pool.hpp"
+#include "update_rule.hpp"
 
 namespace backprop {
 namespace cpu {
@@ -27,7 +29,7 @@ constexpr std::size_t kMaxSegments = 64;  // enough to balance cores, few enough
 constexpr std::size_t kMaxSegmentSumBytes = std::size_t{256} << 20;
 
 std::size_t most_segments(const Shape& shape) {
-  const std::size_t gradient_bytes = GradientLayout{shape.inputs, shape.hidden, shape.outputs}.size() * sizeof(double);
+  const std::size_t gradient_bytes = layout_of(shape).sums() * sizeof(double);
   return std::clamp<std::size_t>(kMaxSegmentSumBytes / gradient_bytes, 1, kMaxSegments);
 }
 
@@ -41,19 +43,11 @@ struct Segmentation {
         segments((chunks + chunks_per_segment - 1) / chunks_per_segment) {}
 };
 
-// Parameters in the working precision.
+// The kernels' view of flat parameters (parameter_layout.hpp).
 template <class T>
-struct Weights {
-  std::size_t inputs, hidden, outputs;
-  std::vector<T> W1, b1, W2, b2;
-
-  explicit Weights(const Parameters& p)
-      : inputs(p.shape.inputs), hidden(p.shape.hidden), outputs(p.shape.outputs),
-        W1(p.W1.begin(), p.W1.end()), b1(p.b1.begin(), p.b1.end()),
-        W2(p.W2.begin(), p.W2.end()), b2(p.b2.begin(), p.b2.end()) {}
-
-  ChunkWeights<T> view() const { return {inputs, hidden, outputs, W1.data(), b1.data(), W2.data(), b2.data()}; }
-};
+ChunkWeights<T> view_of(const ParameterLayout& at, const T* flat) {
+  return {at.inputs, at.hidden, at.outputs, flat + at.W1(), flat + at.b1(), flat + at.W2(), flat + at.b2()};
+}
 
 // Working memory for each worker thread, `values` of T each, every area
 // starting on a 64-byte boundary (kernels keep whole vectors there); none
@@ -95,19 +89,22 @@ template <class T>
 class CpuSession final : public TrainingSession {
  public:
   // The session shares the backend's pool, so it outlives the backend.
-  CpuSession(const Dataset& data, const Parameters& params, std::shared_ptr<ThreadPool> pool,
-             const ChunkKernels<T>& kernels)
+  CpuSession(const Dataset& data, const Parameters& params, const Optimizer& optimizer,
+             std::shared_ptr<ThreadPool> pool, const ChunkKernels<T>& kernels)
       : data_(data),
-        weights_(params),
-        layout_{params.shape.inputs, params.shape.hidden, params.shape.outputs},
+        shape_(params.shape),
+        layout_(layout_of(params.shape)),
+        params_(flat_parameters<T>(params)),
+        optimizer_(optimizer),
+        state_(optimizer.state_arrays() * layout_.count()),
         cut_(data.samples(), params.shape),
         pool_(std::move(pool)),
         kernels_(kernels),
-        scratch_(workers_that_fit<T>(pool_->size(), kernels.gradients_work_values(weights_.view()),
-                                     (cut_.segments + 1) * layout_.size()),
-                 kernels.gradients_work_values(weights_.view())),
-        segment_sums_(cut_.segments * layout_.size()),
-        sums_(layout_.size()) {}
+        scratch_(workers_that_fit<T>(pool_->size(), kernels.gradients_work_values(weights()),
+                                     (cut_.segments + 1) * layout_.sums()),
+                 kernels.gradients_work_values(weights())),
+        segment_sums_(cut_.segments * layout_.sums()),
+        sums_(layout_.sums()) {}
 
  protected:
   std::vector<double> run_epochs_impl(std::size_t count, double lr) override {
@@ -116,56 +113,42 @@ class CpuSession final : public TrainingSession {
     for (std::size_t e = 0; e < count; ++e) {
       sum_gradients();
       losses[e] = sums_[layout_.loss()] / static_cast<double>(data_.samples());
-      sgd_update(lr);
+      update({optimizer_, lr});
     }
     last_run_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return losses;
   }
 
-  Parameters parameters_impl() const override {
-    auto widen = [](const std::vector<T>& v) { return std::vector<double>(v.begin(), v.end()); };
-    Parameters p;
-    p.shape = {layout_.inputs, layout_.hidden, layout_.outputs};
-    p.W1 = widen(weights_.W1);
-    p.b1 = widen(weights_.b1);
-    p.W2 = widen(weights_.W2);
-    p.b2 = widen(weights_.b2);
-    return p;
-  }
+  Parameters parameters_impl() const override { return unflatten_parameters(shape_, params_.data()); }
 
   std::size_t memory_bytes_impl() const override {
     return scratch_.bytes() + (segment_sums_.size() + sums_.size()) * sizeof(double) +
-           (weights_.W1.size() + weights_.b1.size() + weights_.W2.size() + weights_.b2.size()) * sizeof(T);
+           (params_.size() + state_.size()) * sizeof(T);
   }
 
   bool parameters_finite_impl() const override {
-    for (const std::vector<T>* values : {&weights_.W1, &weights_.b1, &weights_.W2, &weights_.b2}) {
-      for (const T v : *values) {
-        if (!std::isfinite(v)) return false;
-      }
-    }
-    return true;
+    return std::all_of(params_.begin(), params_.end(), [](T v) { return std::isfinite(v); });
   }
 
   Gradients gradients_impl() override {
     sum_gradients();
     const double n = static_cast<double>(data_.samples());
-    auto mean = [&](std::size_t offset, std::size_t count) {
-      std::vector<double> v(sums_.begin() + offset, sums_.begin() + offset + count);
+    auto mean = [&](std::size_t from, std::size_t to) {
+      std::vector<double> v(sums_.begin() + from, sums_.begin() + to);
       for (double& g : v) g /= n;
       return v;
     };
-    const auto& L = layout_;
-    return {sums_[L.loss()] / n, mean(L.dW1(), L.inputs * L.hidden), mean(L.db1(), L.hidden),
-            mean(L.dW2(), L.hidden * L.outputs), mean(L.db2(), L.outputs)};
+    const ParameterLayout& at = layout_;
+    return {sums_[at.loss()] / n, mean(at.W1(), at.b1()), mean(at.b1(), at.W2()), mean(at.W2(), at.b2()),
+            mean(at.b2(), at.count())};
   }
 
  private:
   // sums_ = loss and gradients summed over every sample (not yet / N).
   void sum_gradients() {
     const std::size_t n_samples = data_.samples();
-    const std::size_t width = layout_.size();
-    const ChunkWeights<T> weights = weights_.view();
+    const std::size_t width = layout_.sums();
+    const ChunkWeights<T> w = weights();
     pool_->parallel_for(cut_.segments, [&](std::size_t seg, unsigned worker) {
       double* sums = segment_sums_.data() + seg * width;
       std::fill(sums, sums + width, 0.0);
@@ -174,7 +157,7 @@ class CpuSession final : public TrainingSession {
       for (std::size_t c = first; c < last; ++c) {
         const std::size_t s0 = c * cut_.chunk;
         const std::size_t n = std::min(cut_.chunk, n_samples - s0);
-        kernels_.gradients(weights, data_.features.data() + s0 * layout_.inputs,
+        kernels_.gradients(w, data_.features.data() + s0 * layout_.inputs,
                            data_.targets.data() + s0 * layout_.outputs, n, scratch_[worker], sums);
       }
     });
@@ -185,37 +168,38 @@ class CpuSession final : public TrainingSession {
     }
   }
 
-  // θ -= lr · ∂loss/∂θ, with ∂loss/∂θ = sums / N.
-  void sgd_update(double lr) {
+  ChunkWeights<T> weights() const { return view_of(layout_, params_.data()); }
+
+  // One step of every parameter, from the mean gradient sums / N.
+  void update(const UpdateRule& rule) {
     const double n = static_cast<double>(data_.samples());
-    auto step = [&](std::vector<T>& theta, std::size_t offset) {
-      const T rate = static_cast<T>(lr);
-      for (std::size_t k = 0; k < theta.size(); ++k) {
-        theta[k] -= rate * static_cast<T>(sums_[offset + k] / n);
-      }
-    };
-    step(weights_.W2, layout_.dW2());
-    step(weights_.b2, layout_.db2());
-    step(weights_.W1, layout_.dW1());
-    step(weights_.b1, layout_.db1());
+    const StepScalars step = step_scalars(rule, ++steps_);
+    const StateArrays<T> state{state_.data(), layout_.count()};
+    for (std::size_t k = 0; k < layout_.count(); ++k) {
+      update_parameter(rule, step, params_[k], static_cast<T>(sums_[k] / n), state, k);
+    }
   }
 
   const Dataset& data_;
-  Weights<T> weights_;
-  GradientLayout layout_;
+  const Shape shape_;
+  const ParameterLayout layout_;
+  std::vector<T> params_;                 // (layout_.count())
+  const Optimizer optimizer_;
+  std::vector<T> state_;                  // (optimizer_.state_arrays(), layout_.count()), zeros at first
+  std::uint64_t steps_ = 0;               // updates so far
   Segmentation cut_;
   std::shared_ptr<ThreadPool> pool_;
   ChunkKernels<T> kernels_;
   WorkerScratch<T> scratch_;
-  std::vector<double> segment_sums_;      // (segments, layout size)
-  std::vector<double> sums_;              // (layout size)
+  std::vector<double> segment_sums_;      // (segments, layout_.sums())
+  std::vector<double> sums_;              // (layout_.sums()): summed over samples, not yet / N
 };
 
 template <class T>
 std::vector<double> predict_probabilities(const Parameters& params, const Dataset& data, ThreadPool& pool,
                                           const ChunkKernels<T>& kernels) {
-  const Weights<T> weights(params);
-  const ChunkWeights<T> w = weights.view();
+  const std::vector<T> flat = flat_parameters<T>(params);
+  const ChunkWeights<T> w = view_of(layout_of(params.shape), flat.data());
   const std::size_t n_samples = data.samples();
   const Segmentation cut(n_samples, params.shape);  // only its chunks: no sums to order here
   const std::size_t work = ChunkScratch<T>::size(w.inputs, w.hidden, w.outputs);
@@ -239,10 +223,10 @@ class CpuBackend final : public Backend {
   std::string name() const override { return "cpu"; }
 
  protected:
-  std::unique_ptr<TrainingSession> start_impl(const Dataset& data, const Parameters& params,
-                                              Precision precision) const override {
-    if (precision == Precision::f64) return std::make_unique<CpuSession<double>>(data, params, pool_, f64_);
-    return std::make_unique<CpuSession<float>>(data, params, pool_, f32_);
+  std::unique_ptr<TrainingSession> start_impl(const Dataset& data, const Parameters& params, Precision precision,
+                                              const Optimizer& optimizer) const override {
+    if (precision == Precision::f64) return std::make_unique<CpuSession<double>>(data, params, optimizer, pool_, f64_);
+    return std::make_unique<CpuSession<float>>(data, params, optimizer, pool_, f32_);
   }
 
   std::vector<double> predict_impl(const Parameters& params, const Dataset& data,

@@ -140,7 +140,7 @@ struct NarrowWeights {
   }
 };
 
-// Partial sums, K * kWidth lanes for each quantity of GradientLayout. A
+// Partial sums, K * kWidth lanes for each quantity of the sums. A
 // window's first terms set them (no zeroing pass; the same values as adding
 // to zeros).
 template <std::size_t Inputs, std::size_t Hidden, std::size_t K>
@@ -253,7 +253,7 @@ void add_lane_sums(const LaneSums<Inputs, Hidden, K>& lanes, const NarrowWeights
                         kDW2 = offsetof(Sums, dW2) / sizeof(Lanes<K>), kDb1 = offsetof(Sums, db1) / sizeof(Lanes<K>),
                         kDW1 = offsetof(Sums, dW1) / sizeof(Lanes<K>);
   const Lanes<K>* quantities = reinterpret_cast<const Lanes<K>*>(&lanes);
-  const GradientLayout at{Inputs, hidden, 1};
+  const ParameterLayout at{Inputs, hidden, 1};
   float totals[kBatch];
   for (std::size_t first = 0; first < kCount; first += kBatch) {
     const std::size_t end = std::min(kCount, first + kBatch);
@@ -269,12 +269,12 @@ void add_lane_sums(const LaneSums<Inputs, Hidden, K>& lanes, const NarrowWeights
       for (std::size_t t = lo; t < hi; ++t) add(t - start, static_cast<double>(totals[t - first]));
     };
     each(kLoss, 1, [&](std::size_t, double total) { sums[at.loss()] += total; });
-    each(kDb2, 1, [&](std::size_t, double total) { sums[at.db2()] += total; });
-    each(kDW2, hidden, [&](std::size_t j, double total) { sums[at.dW2() + j] += total; });
-    each(kDb1, hidden, [&](std::size_t j, double total) { sums[at.db1() + j] += w.W2[j] * total; });
+    each(kDb2, 1, [&](std::size_t, double total) { sums[at.b2()] += total; });
+    each(kDW2, hidden, [&](std::size_t j, double total) { sums[at.W2() + j] += total; });
+    each(kDb1, hidden, [&](std::size_t j, double total) { sums[at.b1() + j] += w.W2[j] * total; });
     for (std::size_t i = 0; i < Inputs; ++i) {
       each(kDW1 + i * Hidden, hidden,
-           [&](std::size_t j, double total) { sums[at.dW1() + i * hidden + j] += w.W2[j] * total; });
+           [&](std::size_t j, double total) { sums[at.W1() + i * hidden + j] += w.W2[j] * total; });
     }
   }
 }

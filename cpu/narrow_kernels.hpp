@@ -30,7 +30,7 @@ inline bool is_narrow(const ChunkWeights<float>& w) {
 std::size_t narrow_work_floats(const ChunkWeights<float>& w);
 
 // What ChunkKernels::gradients does, for a narrow shape in float: adds the
-// summed loss and gradients of n samples to sums (GradientLayout order).
+// summed loss and gradients of n samples to sums (ParameterLayout's sums).
 // work: narrow_work_floats(w) floats from a 64-byte boundary.
 void narrow_chunk_gradients(const ChunkWeights<float>& w, const float* x, const float* y, std::size_t n,
                             float* work, double* sums);

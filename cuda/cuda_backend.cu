@@ -19,12 +19,12 @@ namespace {
 
 template <class T>
 std::unique_ptr<CudaSession<T>> make_session(const Dataset& data, const Parameters& params,
-                                             const BackendConfig& config) {
+                                             const BackendConfig& config, const Optimizer& optimizer = {}) {
   const Shape& shape = params.shape;
   if (config.fuse_narrow && fits_narrow_step(shape.inputs, shape.hidden, shape.outputs)) {
-    return make_narrow_session<T>(data, params, config.epochs_in_one_launch);
+    return make_narrow_session<T>(data, params, optimizer, config.epochs_in_one_launch);
   }
-  return make_gemm_session<T>(data, params, config.allow_tf32);
+  return make_gemm_session<T>(data, params, optimizer, config.allow_tf32);
 }
 
 __global__ void probe_kernel() {}
@@ -58,10 +58,10 @@ class CudaBackend final : public Backend {
   std::string name() const override { return "cuda"; }
 
  protected:
-  std::unique_ptr<TrainingSession> start_impl(const Dataset& data, const Parameters& params,
-                                              Precision precision) const override {
-    if (precision == Precision::f64) return make_session<double>(data, params, config_);
-    return make_session<float>(data, params, config_);
+  std::unique_ptr<TrainingSession> start_impl(const Dataset& data, const Parameters& params, Precision precision,
+                                              const Optimizer& optimizer) const override {
+    if (precision == Precision::f64) return make_session<double>(data, params, config_, optimizer);
+    return make_session<float>(data, params, config_, optimizer);
   }
   std::vector<double> predict_impl(const Parameters& params, const Dataset& data,
                                    Precision precision) const override {

@@ -15,13 +15,15 @@
 
 #include "backprop/backend.hpp"
 #include "device_buffer.cuh"
+#include "parameter_layout.hpp"
+#include "update_rule.hpp"
 
 namespace backprop::cuda {
 
 template <class T>
 class CudaSession : public TrainingSession {
  public:
-  CudaSession(const Dataset& data, const Parameters& params);
+  CudaSession(const Dataset& data, const Parameters& params, const Optimizer& optimizer);
 
   // Probabilities for the session's data set at the current parameters.
   virtual std::vector<double> probabilities() = 0;
@@ -33,15 +35,16 @@ class CudaSession : public TrainingSession {
   // As checked on the device after the last run_epochs call.
   bool parameters_finite_impl() const final { return parameters_finite_; }
 
-  // Enqueues one epoch on stream(): the gradients, then the update, which
-  // writes the loss to loss_history[*epoch] and advances *epoch.
-  virtual void enqueue_epoch(T rate, double* loss_history, unsigned* epoch) = 0;
+  // Enqueues one epoch on stream(): the gradients, then the update by
+  // `rule` (its step's scalars already in current_step()), which writes the
+  // loss to loss_history[*epoch] and advances *epoch.
+  virtual void enqueue_epoch(const UpdateRule& rule, double* loss_history, unsigned* epoch) = 0;
   // Whether the subclass runs many epochs as one launch (a data set so small
   // that launches would bound it), and that launch: the same results as
-  // `count` enqueue_epoch calls.
+  // `count` epochs of advance_step and enqueue_epoch.
   virtual bool epochs_fit_one_launch() const { return false; }
-  virtual void enqueue_epochs_in_one_launch(std::size_t /*count*/, T /*rate*/, double* /*loss_history*/,
-                                            unsigned* /*epoch*/) {}
+  virtual void enqueue_epochs_in_one_launch(std::size_t /*count*/, const UpdateRule& /*rule*/,
+                                            double* /*loss_history*/, unsigned* /*epoch*/) {}
   // Device memory the subclass holds.
   virtual std::size_t working_bytes() const = 0;
 
@@ -52,18 +55,30 @@ class CudaSession : public TrainingSession {
   // so the loss it returns is the one the next epoch records.
   double inv_samples() const { return 1.0 / static_cast<double>(samples_); }
 
+  // The four parts of params_.
+  T* W1() const { return params_.data() + layout_.W1(); }
+  T* b1() const { return params_.data() + layout_.b1(); }
+  T* W2() const { return params_.data() + layout_.W2(); }
+  T* b2() const { return params_.data() + layout_.b2(); }
+  StateArrays<T> state() const { return {state_.data(), layout_.count()}; }
+  StepScalars* current_step() const { return step_.data(); }
+
   const int in_, hidden_, out_;
   const std::size_t samples_;
+  const ParameterLayout layout_;
+  const Optimizer optimizer_;
   Stream stream_;
   DeviceBuffer<T> x_;       // (N, inputs)
   DeviceBuffer<float> y_;   // (N, outputs)
-  DeviceBuffer<T> W1_, b1_, W2_, b2_;
+  DeviceBuffer<T> params_;  // (layout_.count())
+  DeviceBuffer<T> state_;   // (optimizer_.state_arrays(), layout_.count()), zeros at first
 
  private:
   DeviceBuffer<unsigned> epoch_;  // where the update writes the next loss
   DeviceBuffer<double> history_;  // losses of the current run_epochs call
+  DeviceBuffer<StepScalars> step_;  // the scalars of the latest step, its count among them
   CapturedGraph epoch_graph_;
-  T graph_rate_ = 0;               // what the captured epoch bakes in
+  double graph_lr_ = 0;            // what the captured epoch bakes in
   double* graph_history_ = nullptr;
   Event started_, finished_;      // bracket the epochs of a run_epochs call
   bool parameters_finite_ = true;
@@ -71,9 +86,11 @@ class CudaSession : public TrainingSession {
 
 // The sessions of the two paths (gemm_session.cu, narrow_session.cu).
 template <class T>
-std::unique_ptr<CudaSession<T>> make_gemm_session(const Dataset& data, const Parameters& params, bool allow_tf32);
+std::unique_ptr<CudaSession<T>> make_gemm_session(const Dataset& data, const Parameters& params,
+                                                  const Optimizer& optimizer, bool allow_tf32);
 template <class T>
 std::unique_ptr<CudaSession<T>> make_narrow_session(const Dataset& data, const Parameters& params,
+                                                    const Optimizer& optimizer,
                                                     bool epochs_in_one_launch);
 
 }  // namespace backprop::cuda

@@ -147,7 +147,7 @@ struct PaddedSums {
     return l * kUnits + (r < kDb1 ? r % kUnits : r < kDW2 ? r - kDb1 : r - kDW2);
   }
 
-  // Where row r of the lanes of slice l goes in the NarrowSums layout of
+  // Where row r of the lanes of slice l goes in the narrow_layout() of
   // the true width h, or -1 for a padded unit or a repeated db2 and loss.
   __device__ static int compact_index(int r, int l, int h) {
     if (r >= kDb2) return l == 0 ? kIn * h + 2 * h + (r - kDb2) : -1;  // db2, then the loss
@@ -281,7 +281,7 @@ __device__ void add_thread_samples(const NarrowStep<T>& s, const NarrowNetwork<T
 // kSegments parts, part g taking the threads l + kLanes (g + kSegments m)
 // up to the first `live` (those that took samples; the others hold zeros),
 // then one thread adds the pair's parts in order and calls emit(k, total)
-// with k in the NarrowSums layout, dW1's and db1's totals times W2 (read
+// with k in the narrow_layout(), dW1's and db1's totals times W2 (read
 // from s, so emit must not change it). The order is fixed by `live` alone.
 // All threads of the block must call this.
 template <class T, int kIn, int kHidden, class Emit>
@@ -358,20 +358,14 @@ __global__ void __launch_bounds__(kNarrowBlock, (narrow_step_blocks_per_sm<T, kI
   block_totals<T, kIn, kHidden>(s, sum, live, [&](int k, T total) { s.partials[k * blocks + blockIdx.x] = total; });
 }
 
-// Sum k of the NarrowSums layout, in double: θ_k -= rate · sum for a
-// gradient (sgd_update's arithmetic), or the epoch's loss into its array.
+// Sum k of narrow_layout(), in double: the update of parameter k from its
+// mean gradient, or the epoch's loss into its array.
 template <class T>
-__device__ void apply_sum(const NarrowUpdate<T>& u, const NarrowSums& at, std::size_t k, double sum,
-                          unsigned epoch) {
-  if (k < at.db1) {
-    u.W1[k] -= u.rate * static_cast<T>(sum);
-  } else if (k < at.dW2) {
-    u.b1[k - at.db1] -= u.rate * static_cast<T>(sum);
-  } else if (k < at.db2) {
-    u.W2[k - at.dW2] -= u.rate * static_cast<T>(sum);
-  } else if (k == at.db2) {
-    u.b2[0] -= u.rate * static_cast<T>(sum);
-  } else if (k == at.loss) {
+__device__ void apply_sum(const NarrowUpdate<T>& u, const StepScalars& step, const ParameterLayout& at,
+                          std::size_t k, double sum, unsigned epoch) {
+  if (k < at.count()) {
+    update_parameter(u.rule, step, u.params[k], static_cast<T>(sum), u.state, k);
+  } else if (k == at.loss()) {
     u.loss_history[epoch] = sum * u.inv_samples;
   }
 }
@@ -388,13 +382,13 @@ constexpr int kFinishSums = kFinishThreads / kFinishLanes;
 // the loss reads the epoch counter and advances it; no other touches it.
 template <class T>
 __global__ void __launch_bounds__(kFinishThreads)
-    finish_narrow_step_kernel(const T* partials, std::size_t blocks, NarrowSums at, double* sums,
+    finish_narrow_step_kernel(const T* partials, std::size_t blocks, ParameterLayout at, double* sums,
                               NarrowUpdate<T> u, bool update) {
   __shared__ double lanes[kFinishThreads];
   const int lane = static_cast<int>(threadIdx.x) % kFinishLanes;
   const std::size_t k = blockIdx.x * static_cast<std::size_t>(kFinishSums) + threadIdx.x / kFinishLanes;
   double total = 0;
-  if (k < at.count) {
+  if (k < at.sums()) {
     for (std::size_t b = lane; b < blocks; b += kFinishLanes) total += partials[k * blocks + b];
   }
   lanes[threadIdx.x] = total;
@@ -403,15 +397,16 @@ __global__ void __launch_bounds__(kFinishThreads)
     if (lane < half) lanes[threadIdx.x] += lanes[threadIdx.x + half];
     __syncthreads();
   }
-  if (lane == 0 && k < at.count) {
+  if (lane == 0 && k < at.sums()) {
     if (!update) {
       sums[k] = lanes[threadIdx.x];
-    } else if (k == at.loss) {
+    } else if (k == at.loss()) {
       const unsigned epoch = *u.epoch;
-      apply_sum(u, at, k, lanes[threadIdx.x], epoch);
+      apply_sum(u, StepScalars{}, at, k, lanes[threadIdx.x], epoch);
       *u.epoch = epoch + 1;
     } else {
-      apply_sum(u, at, k, lanes[threadIdx.x], 0);
+      const StepScalars step = u.rule.optimizer.counts_steps() ? *u.step : StepScalars{};
+      apply_sum(u, step, at, k, lanes[threadIdx.x], 0);
     }
   }
 }
@@ -425,21 +420,29 @@ template <class T, int kIn, int kHidden, math::Exp2 kExp2>
 __global__ void __launch_bounds__(kNarrowBlock)
     narrow_epochs_kernel(NarrowStep<T> s, NarrowUpdate<T> u, std::size_t count) {
   constexpr int kLanes = LaneSplit<kHidden>::kLanes;
-  const NarrowSums at = narrow_sums(kIn, s.hidden);
-  __shared__ T totals[kIn * kHidden + 2 * kHidden + 2];  // the NarrowSums layout, at most
+  const ParameterLayout at = narrow_layout(kIn, s.hidden);
+  __shared__ T totals[kIn * kHidden + 2 * kHidden + 2];  // narrow_layout()'s sums, at most
   const unsigned first_epoch = *u.epoch;
+  // Every thread computes each step's scalars, by the arithmetic of
+  // advance_step, so no barrier waits for one that does.
+  const bool counts = u.rule.optimizer.counts_steps();
+  const std::uint64_t steps_before = counts ? u.step->step : 0;
   const int live = static_cast<int>(s.samples) * kLanes;  // fits_one_block: a group per sample
   for (std::size_t epoch = 0; epoch < count; ++epoch) {
     const NarrowNetwork<T, kIn, kHidden, kExp2> net(s, static_cast<int>(threadIdx.x) % kLanes);  // this epoch's weights
     T sum[PaddedSums<kIn, LaneSplit<kHidden>::kUnits>::kCount] = {};
     if (static_cast<int>(threadIdx.x) < live) add_thread_samples(s, net, threadIdx.x / kLanes, s.samples, sum);
     block_totals<T, kIn, kHidden>(s, sum, live, [&](int k, T total) { totals[k] = total; });
-    for (std::size_t k = threadIdx.x; k < at.count; k += kNarrowBlock) {
-      apply_sum(u, at, k, static_cast<double>(totals[k]), first_epoch + static_cast<unsigned>(epoch));
+    const StepScalars step = counts ? step_scalars(u.rule, steps_before + epoch + 1) : StepScalars{};
+    for (std::size_t k = threadIdx.x; k < at.sums(); k += kNarrowBlock) {
+      apply_sum(u, step, at, k, static_cast<double>(totals[k]), first_epoch + static_cast<unsigned>(epoch));
     }
     __syncthreads();  // the updated weights, before the next epoch reads them
   }
-  if (threadIdx.x == 0) *u.epoch = first_epoch + static_cast<unsigned>(count);
+  if (threadIdx.x == 0) {
+    *u.epoch = first_epoch + static_cast<unsigned>(count);
+    if (counts) *u.step = step_scalars(u.rule, steps_before + count);
+  }
 }
 
 // Sample n on the kLanes lanes of group n. A group past the data set
@@ -513,8 +516,8 @@ void narrow_step_partials(const NarrowStep<T>& step, cudaStream_t stream) {
 template <class T>
 void finish_narrow_step(const T* partials, std::size_t blocks, int inputs, int hidden, double* sums,
                         const NarrowUpdate<T>* update, cudaStream_t stream) {
-  const NarrowSums at = narrow_sums(inputs, hidden);
-  finish_narrow_step_kernel<<<(at.count + kFinishSums - 1) / kFinishSums, kFinishThreads, 0, stream>>>(
+  const ParameterLayout at = narrow_layout(inputs, hidden);
+  finish_narrow_step_kernel<<<(at.sums() + kFinishSums - 1) / kFinishSums, kFinishThreads, 0, stream>>>(
       partials, blocks, at, sums, update ? *update : NarrowUpdate<T>{}, update != nullptr);
   BACKPROP_CUDA_CHECK_LAUNCH("finish_narrow_step_kernel");
 }

@@ -17,6 +17,8 @@
 #include <cstddef>
 
 #include "activation_math.hpp"
+#include "parameter_layout.hpp"
+#include "update_rule.hpp"
 
 namespace backprop::cuda {
 
@@ -57,14 +59,10 @@ inline std::size_t narrow_blocks(std::size_t samples, std::size_t hidden) {
   return (narrow_threads(samples, hidden) + kNarrowBlock - 1) / kNarrowBlock;
 }
 
-// The sums a step writes per block, in this order: dW1 (inputs x hidden,
-// row-major), db1 (hidden), dW2 (hidden), db2, the loss; `count` in all.
-struct NarrowSums {
-  std::size_t dW1, db1, dW2, db2, loss, count;
-};
-__host__ __device__ inline NarrowSums narrow_sums(int inputs, int hidden) {
-  const std::size_t w1 = static_cast<std::size_t>(inputs) * hidden, h = static_cast<std::size_t>(hidden);
-  return {0, w1, w1 + h, w1 + 2 * h, w1 + 2 * h + 1, w1 + 2 * h + 2};
+// The sums a step writes per block: ParameterLayout's, the gradient of
+// [W1 | b1 | W2 | b2] and then the loss, sums() in all.
+__host__ __device__ inline ParameterLayout narrow_layout(int inputs, int hidden) {
+  return {static_cast<std::size_t>(inputs), static_cast<std::size_t>(hidden), 1};
 }
 
 template <class T>
@@ -75,7 +73,7 @@ struct NarrowStep {
   std::size_t samples;
   const T *W1, *b1, *W2, *b2;
   T inv_samples;    // dZ2 carries the 1/N, as on the GEMM path
-  T* partials;      // (narrow_sums().count, narrow_blocks(N, hidden)): sum k of block b at k * blocks + b
+  T* partials;      // (narrow_layout().sums(), narrow_blocks(N, hidden)): sum k of block b at k * blocks + b
   math::Exp2 exp2;  // narrow_exp2(the data set's N, hidden), for every kernel that runs on it
 };
 
@@ -87,21 +85,23 @@ struct NarrowStep {
 template <class T>
 void narrow_step_partials(const NarrowStep<T>& step, cudaStream_t stream);
 
-// The gradient step on the parameters, by sgd_update's arithmetic
-// (θ -= rate · dθ, the mean gradient dθ in double), and the epoch's loss:
+// The update of a step (update_rule.hpp: parameter k from the mean
+// gradient, the sum k rounded to T), and the epoch's loss:
 // loss_history[*epoch] = Σ bce / N, then ++*epoch.
 template <class T>
 struct NarrowUpdate {
-  T *W1, *b1, *W2, *b2;   // the step's parameters, updated in place
-  T rate;
+  UpdateRule rule;
+  T* params;                 // the step's parameters, flat, updated in place
+  StateArrays<T> state;
+  StepScalars* step;         // this step's scalars (advance_step); kept up to date by the one-block kernel
   double inv_samples;
   double* loss_history;
   unsigned* epoch;
 };
 
-// The end of a step: each sum of the NarrowSums layout added over the
-// step's blocks in double, in an order fixed by their count, 32 sums a
-// block; then the update where one is given, else the sums into sums[k].
+// The end of a step: each sum of narrow_layout() added over the step's
+// blocks in double, in an order fixed by their count, 32 sums a block;
+// then the update where one is given, else the sums into sums[k].
 // One launch where a column reduction and an update kernel would take two
 // graph nodes.
 template <class T>
@@ -131,8 +131,9 @@ inline math::Exp2 narrow_exp2(std::size_t samples, std::size_t hidden) {
 }
 
 // `count` epochs, each the step and the update in one block, *epoch
-// advancing by count; the same bits as narrow_step_partials and
-// finish_narrow_step give epoch by epoch. Needs fits_one_block(step.samples, step.hidden),
+// advancing by count and *update.step by count steps; the same bits as
+// narrow_step_partials, advance_step and finish_narrow_step give epoch by
+// epoch. Needs fits_one_block(step.samples, step.hidden),
 // and so computes 2^y as narrow_exp2 says for such a data set, whatever step.exp2.
 template <class T>
 void narrow_epochs_in_one_block(const NarrowStep<T>& step, const NarrowUpdate<T>& update, std::size_t count,

@@ -15,10 +15,9 @@ __device__ int count_non_finite(const T* values, std::size_t count) {
 // One block: each thread counts what it sees, a tree of integers adds the
 // counts, and thread 0 writes the answer.
 template <class T>
-__global__ void parameters_finite_kernel(ParameterArrays<T> p, double* finite) {
+__global__ void parameters_finite_kernel(const T* params, std::size_t count, double* finite) {
   __shared__ int lanes[kCheckBlock];
-  lanes[threadIdx.x] = count_non_finite(p.W1, p.n_W1) + count_non_finite(p.b1, p.n_b1) +
-                       count_non_finite(p.W2, p.n_W2) + count_non_finite(p.b2, p.n_b2);
+  lanes[threadIdx.x] = count_non_finite(params, count);
   __syncthreads();
   for (int half = kCheckBlock / 2; half > 0; half /= 2) {
     if (static_cast<int>(threadIdx.x) < half) lanes[threadIdx.x] += lanes[threadIdx.x + half];
@@ -30,12 +29,12 @@ __global__ void parameters_finite_kernel(ParameterArrays<T> p, double* finite) {
 }  // namespace
 
 template <class T>
-void check_parameters_finite(const ParameterArrays<T>& p, double* finite, cudaStream_t stream) {
-  parameters_finite_kernel<<<1, kCheckBlock, 0, stream>>>(p, finite);
+void check_parameters_finite(const T* params, std::size_t count, double* finite, cudaStream_t stream) {
+  parameters_finite_kernel<<<1, kCheckBlock, 0, stream>>>(params, count, finite);
   BACKPROP_CUDA_CHECK_LAUNCH("parameters_finite_kernel");
 }
 
-template void check_parameters_finite<float>(const ParameterArrays<float>&, double*, cudaStream_t);
-template void check_parameters_finite<double>(const ParameterArrays<double>&, double*, cudaStream_t);
+template void check_parameters_finite<float>(const float*, std::size_t, double*, cudaStream_t);
+template void check_parameters_finite<double>(const double*, std::size_t, double*, cudaStream_t);
 
 }  // namespace backprop::cuda

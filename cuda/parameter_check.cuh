@@ -12,14 +12,8 @@ namespace backprop::cuda {
 
 constexpr int kCheckBlock = 256;
 
+// *finite = 1 when every one of the `count` values is finite, else 0.
 template <class T>
-struct ParameterArrays {
-  const T *W1, *b1, *W2, *b2;
-  std::size_t n_W1, n_b1, n_W2, n_b2;  // values in each
-};
-
-// *finite = 1 when every value of the four arrays is finite, else 0.
-template <class T>
-void check_parameters_finite(const ParameterArrays<T>& p, double* finite, cudaStream_t stream);
+void check_parameters_finite(const T* params, std::size_t count, double* finite, cudaStream_t stream);
 
 }  // namespace backprop::cuda

@@ -11,10 +11,11 @@ namespace backprop::cuda {
 
 constexpr int kReduceBlock = 256;
 
-// sums[c] = (first ? 0 : sums[c]) + Σ_b partials[b * columns + c]
-// partials: (count, columns); sums: (columns)
+// sums[c] = (first ? 0 : sums[c]) + Σ_b partials[b * columns + c], and
+// then, where `rounded` is given, rounded[c] = T(sums[c]).
+// partials: (count, columns); sums, rounded: (columns)
 template <class T>
-void reduce_partials(const T* partials, std::size_t count, int columns, double* sums, bool first,
+void reduce_partials(const T* partials, std::size_t count, int columns, double* sums, bool first, T* rounded,
                      cudaStream_t stream);
 
 }  // namespace backprop::cuda

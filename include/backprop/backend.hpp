@@ -22,6 +22,7 @@
 
 #include "backprop/dataset.hpp"
 #include "backprop/network.hpp"
+#include "backprop/optimizer.hpp"
 
 namespace backprop {
 
@@ -58,9 +59,11 @@ class TrainingSession {
  public:
   virtual ~TrainingSession() = default;
 
-  // Runs `count` epochs of full-batch gradient descent with learning rate lr.
-  // Returns the loss of each epoch, taken from its forward pass before its
-  // update, as the article's loop does. A loss, or after the last update a
+  // Runs `count` epochs, each one full-batch step of the session's optimizer
+  // (Backend::start) with learning rate lr. Returns the loss of each epoch,
+  // taken from its forward pass before its update, as the article's loop
+  // does. The optimizer's state (momentum, Adam's moments and step count)
+  // carries over from one call to the next. A loss, or after the last update a
   // parameter, that is NaN or infinite throws Error (diverged) "training
   // diverged at epoch E", E counting every epoch the session has run.
   std::vector<double> run_epochs(std::size_t count, double lr);
@@ -117,21 +120,21 @@ class Backend {
 
   virtual std::string name() const = 0;
 
-  // Starts training `params` on `data`. The session may keep a reference to
-  // `data`: it must outlive the session (so a temporary is refused).
-  std::unique_ptr<TrainingSession> start(const Dataset& data, const Parameters& params,
-                                         Precision precision) const;
-  std::unique_ptr<TrainingSession> start(Dataset&& data, const Parameters& params,
-                                         Precision precision) const = delete;
+  // Starts training `params` on `data` with `optimizer` (validate()d; its
+  // state starts at zero). The session may keep a reference to `data`: it
+  // must outlive the session (so a temporary is refused).
+  std::unique_ptr<TrainingSession> start(const Dataset& data, const Parameters& params, Precision precision,
+                                         const Optimizer& optimizer = {}) const;
+  std::unique_ptr<TrainingSession> start(Dataset&& data, const Parameters& params, Precision precision,
+                                         const Optimizer& optimizer = {}) const = delete;
 
   // Output probabilities, (samples, outputs) row-major.
   std::vector<double> predict(const Parameters& params, const Dataset& data,
                               Precision precision) const;
 
  protected:
-  virtual std::unique_ptr<TrainingSession> start_impl(const Dataset& data,
-                                                      const Parameters& params,
-                                                      Precision precision) const = 0;
+  virtual std::unique_ptr<TrainingSession> start_impl(const Dataset& data, const Parameters& params,
+                                                      Precision precision, const Optimizer& optimizer) const = 0;
   virtual std::vector<double> predict_impl(const Parameters& params, const Dataset& data,
                                            Precision precision) const = 0;
 };

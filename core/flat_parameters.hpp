@@ -1,0 +1,37 @@
+// Parameters (four host arrays in double) to and from the flat layout of
+// parameter_layout.hpp, in a backend's working precision: what each
+// backend does when a session starts and when it hands its parameters out.
+#pragma once
+
+#include <vector>
+
+#include "backprop/network.hpp"
+#include "parameter_layout.hpp"
+
+namespace backprop {
+
+inline ParameterLayout layout_of(const Shape& shape) { return {shape.inputs, shape.hidden, shape.outputs}; }
+
+// [W1 | b1 | W2 | b2] converted to T.
+template <class T>
+std::vector<T> flat_parameters(const Parameters& p) {
+  std::vector<T> flat;
+  flat.reserve(layout_of(p.shape).count());
+  for (const std::vector<double>* part : {&p.W1, &p.b1, &p.W2, &p.b2}) flat.insert(flat.end(), part->begin(), part->end());
+  return flat;
+}
+
+// The four arrays of `flat` (layout_of(shape).count() values), widened.
+template <class T>
+Parameters unflatten_parameters(const Shape& shape, const T* flat) {
+  const ParameterLayout at = layout_of(shape);
+  Parameters p;
+  p.shape = shape;
+  p.W1.assign(flat + at.W1(), flat + at.b1());
+  p.b1.assign(flat + at.b1(), flat + at.W2());
+  p.W2.assign(flat + at.W2(), flat + at.b2());
+  p.b2.assign(flat + at.b2(), flat + at.count());
+  return p;
+}
+
+}  // namespace backprop
