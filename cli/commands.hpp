@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,8 +24,13 @@ struct RunArgs : CommonArgs {
   std::string init = "numpy";
   std::int64_t seed = 42;
   std::int64_t hidden = 4;
-  double lr = 1.0;
+  std::optional<double> lr;  // unset: the optimizer's default (default_learning_rate)
   std::int64_t epochs = 10000;
+  // The optimizer and those of its settings that were given; the others
+  // take PyTorch's defaults (Optimizer::of).
+  std::string optimizer = "sgd";
+  std::optional<double> momentum, alpha, beta1, beta2, eps, weight_decay;
+  bool nesterov = false;
   std::string init_csv;  // a saved network to start from, in place of --init, --seed and --hidden
   std::string loss_csv;
 };

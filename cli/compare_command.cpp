@@ -54,6 +54,7 @@ void print_comparison(const std::vector<ComparedRun>& runs) {
 }  // namespace
 
 int compare_command(const CompareArgs& args) {
+  const Optimizer optimizer = chosen_optimizer(args);  // its flags' errors before any work
   check_distinct_files({{"--data", args.data_csv}, {"--init-csv", args.init_csv}}, {{"--loss-csv", args.loss_csv}});
   const Dataset data = load_data(args);
   const Parameters initial = initial_parameters(args, data);
@@ -69,11 +70,13 @@ int compare_command(const CompareArgs& args) {
 
   TrainOptions options;
   options.epochs = static_cast<std::size_t>(args.epochs);
-  options.lr = args.lr;
+  options.lr = chosen_learning_rate(args);
+  options.optimizer = optimizer;
   options.log_every = 0;
   options.stop = &stop_requested();
-  std::fprintf(stderr, "backprop: comparing %s, %s, %s, on", to_string(initial.shape).c_str(),
-               count_of(data.samples(), "sample").c_str(), count_of(options.epochs, "epoch").c_str());
+  std::fprintf(stderr, "backprop: comparing %s, %s, %s, %s at lr %g, on", to_string(initial.shape).c_str(),
+               count_of(data.samples(), "sample").c_str(), count_of(options.epochs, "epoch").c_str(),
+               std::string(to_string(optimizer.kind)).c_str(), options.lr);
   for (const auto& name : backends) std::fprintf(stderr, " %s", name.c_str());
   std::fprintf(stderr, "\n");
 

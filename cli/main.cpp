@@ -45,6 +45,16 @@ const auto kFinitePositive = CLI::Validator(
     },
     "FINITE > 0");
 
+const auto kFiniteNonNegative = CLI::Validator(
+    [](std::string& text) -> std::string {
+      double value = 0;
+      if (!csv::parse_number(text, value) || !std::isfinite(value) || value < 0) {
+        return "must be a finite number at least 0, got " + csv::quote(text);
+      }
+      return {};
+    },
+    "FINITE >= 0");
+
 // Digits only (a leading + allowed): "1e3" or "10.0" is not a count, and
 // saying "not in range" of it would mislead.
 const auto kWholeNumber = CLI::Validator(
@@ -98,8 +108,23 @@ void add_run_options(CLI::App& cmd, RunArgs& args) {
       ->excludes(init)
       ->excludes(seed)
       ->excludes(hidden);
-  cmd.add_option("--lr", args.lr, "Learning rate")->check(kFinitePositive)->capture_default_str();
-  cmd.add_option("--epochs", args.epochs, "Epochs of full-batch gradient descent")
+  cmd.add_option("--optimizer", args.optimizer,
+                 "Optimizer, as torch.optim's: sgd (the article's), momentum, rmsprop, adam or adamw")
+      ->check(CLI::IsMember({"sgd", "momentum", "rmsprop", "adam", "adamw"}))
+      ->capture_default_str();
+  cmd.add_option("--lr", args.lr,
+                 "Learning rate (default: 1 for sgd and momentum, 0.01 for rmsprop, 0.001 for adam and adamw)")
+      ->check(kFinitePositive);
+  cmd.add_option("--momentum", args.momentum, "momentum: the buffer's decay (default 0.9)")->check(kFiniteNonNegative);
+  cmd.add_flag("--nesterov", args.nesterov, "momentum: Nesterov's form");
+  cmd.add_option("--alpha", args.alpha, "rmsprop: the squares' decay (default 0.99)")->check(kFiniteNonNegative);
+  cmd.add_option("--beta1", args.beta1, "adam, adamw: the mean's decay (default 0.9)")->check(kFiniteNonNegative);
+  cmd.add_option("--beta2", args.beta2, "adam, adamw: the squares' decay (default 0.999)")->check(kFiniteNonNegative);
+  cmd.add_option("--eps", args.eps, "rmsprop, adam, adamw: added to the root (default 1e-8)")->check(kFiniteNonNegative);
+  cmd.add_option("--weight-decay", args.weight_decay,
+                 "L2 term added to the gradient; adamw: decoupled decay (default 0, adamw 0.01)")
+      ->check(kFiniteNonNegative);
+  cmd.add_option("--epochs", args.epochs, "Epochs: one full-batch step each")
       ->check(kWholeNumber)
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{100'000'000}))
       ->capture_default_str();

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -28,6 +29,39 @@ Parameters load_network(const std::string& path, const Dataset& data) {
                                      count_of(data.inputs, "input") + " and " + count_of(data.outputs, "output"));
   }
   return saved;
+}
+
+Optimizer chosen_optimizer(const RunArgs& args) {
+  const OptimizerKind kind = parse_optimizer(args.optimizer);
+  Optimizer o = Optimizer::of(kind);
+  const std::string name(to_string(kind));
+  // Each setting given is taken, if the kind reads it.
+  auto take = [&](const std::optional<double>& given, double& setting, const char* flag,
+                  std::initializer_list<OptimizerKind> readers, const char* whose) {
+    if (!given) return;
+    if (std::find(readers.begin(), readers.end(), kind) == readers.end()) {
+      throw Error(ErrorKind::usage, std::string(flag) + " is a setting of " + whose + ", not of " + name);
+    }
+    setting = *given;
+  };
+  using K = OptimizerKind;
+  take(args.momentum, o.momentum, "--momentum", {K::momentum}, "momentum");
+  take(args.alpha, o.alpha, "--alpha", {K::rmsprop}, "rmsprop");
+  take(args.beta1, o.beta1, "--beta1", {K::adam, K::adamw}, "adam and adamw");
+  take(args.beta2, o.beta2, "--beta2", {K::adam, K::adamw}, "adam and adamw");
+  take(args.eps, o.eps, "--eps", {K::rmsprop, K::adam, K::adamw}, "rmsprop, adam and adamw");
+  take(args.weight_decay, o.weight_decay, "--weight-decay", {K::sgd, K::momentum, K::rmsprop, K::adam, K::adamw},
+       "every optimizer");
+  if (args.nesterov) {
+    if (kind != K::momentum) throw Error(ErrorKind::usage, "--nesterov is a setting of momentum, not of " + name);
+    o.nesterov = true;
+  }
+  validate(o);
+  return o;
+}
+
+double chosen_learning_rate(const RunArgs& args) {
+  return args.lr ? *args.lr : default_learning_rate(parse_optimizer(args.optimizer));
 }
 
 Parameters initial_parameters(const RunArgs& args, const Dataset& data) {

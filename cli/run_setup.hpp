@@ -33,6 +33,15 @@ BackendConfig backend_config(const CommonArgs& args);
 // backends it passed over and why.
 std::unique_ptr<Backend> make_chosen_backend(const std::string& name, const CommonArgs& args);
 
+// The optimizer the flags ask for: --optimizer's kind with PyTorch's
+// defaults, and each setting given. A setting the kind does not read
+// (--beta1 with sgd) is a usage error, as are values out of range
+// (validate(Optimizer)).
+Optimizer chosen_optimizer(const RunArgs& args);
+
+// --lr, or the chosen optimizer's default learning rate.
+double chosen_learning_rate(const RunArgs& args);
+
 // "1 sample", "4 samples": a count and its noun, for the lines on stderr.
 std::string count_of(std::size_t n, const std::string& noun);
 

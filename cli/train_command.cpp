@@ -35,6 +35,7 @@ void warn_if_the_loss_rose(const std::vector<double>& losses, double lr) {
 }  // namespace
 
 int train_command(const TrainArgs& args) {
+  const Optimizer optimizer = chosen_optimizer(args);  // its flags' errors before any work
   // --params-csv may be the --init-csv it starts from: the continuation,
   // which replaces that file only once there is a new network to put there.
   check_distinct_files({{"--data", args.data_csv}, {"--init-csv", args.init_csv}},
@@ -49,7 +50,8 @@ int train_command(const TrainArgs& args) {
 
   TrainOptions options;
   options.epochs = static_cast<std::size_t>(args.epochs);
-  options.lr = args.lr;
+  options.lr = chosen_learning_rate(args);
+  options.optimizer = optimizer;
   options.precision = parse_precision(args.precision);
   options.log_every = static_cast<std::size_t>(args.log_every);
   options.checkpoint_every = static_cast<std::size_t>(args.checkpoint_every);
@@ -63,9 +65,18 @@ int train_command(const TrainArgs& args) {
     write_losses(args.loss_csv, {"loss"}, {&losses});
   };
 
-  std::fprintf(stderr, "backprop: training %s on %s (%s), %s\n", to_string(initial.shape).c_str(),
+  std::fprintf(stderr, "backprop: training %s on %s (%s), %s, %s at lr %g\n", to_string(initial.shape).c_str(),
                backend->name().c_str(), std::string(to_string(options.precision)).c_str(),
-               count_of(data.samples(), "sample").c_str());
+               count_of(data.samples(), "sample").c_str(), std::string(to_string(options.optimizer.kind)).c_str(),
+               options.lr);
+  // A saved network holds no optimizer state yet: say what a resumed run
+  // of a stateful optimizer starts from.
+  if (options.optimizer.state_arrays() != 0 && (!args.init_csv.empty() || options.checkpoint_every != 0)) {
+    std::fprintf(stderr,
+                 "backprop: note: --params-csv holds the parameters only: a run resumed from it starts %s's "
+                 "state afresh, so it does not repeat an uninterrupted run's bits\n",
+                 std::string(to_string(options.optimizer.kind)).c_str());
+  }
   TrainResult result;
   {
     const StoppableWork stoppable;
@@ -77,7 +88,7 @@ int train_command(const TrainArgs& args) {
         },
         checkpoint);
   }
-  warn_if_the_loss_rose(result.losses, args.lr);
+  warn_if_the_loss_rose(result.losses, options.lr);
 
   if (result.interrupted) {
     std::fprintf(stderr, "backprop: interrupted at epoch %zu of %zu\n", result.losses.size(), options.epochs);

@@ -1,6 +1,7 @@
 // Names, defaults and checks of the optimizers; the update itself is
 // core/update_rule.hpp.
 #include <cmath>
+#include <cstdio>
 #include <string>
 
 #include "backprop/error.hpp"
@@ -25,8 +26,10 @@ void require(bool ok, const std::string& what) {
 
 // A decay factor: finite, in [0, 1).
 void require_decay(double value, const char* name) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", value);
   require(std::isfinite(value) && value >= 0.0 && value < 1.0,
-          std::string(name) + " must be at least 0 and below 1, got " + std::to_string(value));
+          std::string(name) + " must be at least 0 and below 1, got " + text);
 }
 
 }  // namespace

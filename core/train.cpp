@@ -39,12 +39,13 @@ void validate(const TrainOptions& options) {
   if (!(options.lr > 0.0) || !std::isfinite(options.lr)) {
     throw Error(ErrorKind::usage, "learning rate must be a finite number above 0");
   }
+  validate(options.optimizer);
 }
 
 TrainResult train(const Backend& backend, const Dataset& data, const Parameters& initial,
                   const TrainOptions& options, const LogCallback& on_log, const CheckpointCallback& on_checkpoint) {
   validate(options);
-  auto session = backend.start(data, initial, options.precision);
+  auto session = backend.start(data, initial, options.precision, options.optimizer);
   TrainResult result;
   result.losses.reserve(options.epochs);
   // The next epoch that is a multiple of `every` after `done` (none: the end).

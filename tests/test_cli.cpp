@@ -61,13 +61,13 @@ TEST(Cli, LargeDataSetsGetAnAccuracyLine) {
 TEST(Cli, BannersCountOneInTheSingular) {
   const Outcome train = run_cli("train --backend cpu --samples 1 --epochs 1");
   ASSERT_EQ(train.status, 0) << train.err;
-  EXPECT_TRUE(contains(train.err, "backprop: training 2-4-1 on cpu (f32), 1 sample\n")) << train.err;
+  EXPECT_TRUE(contains(train.err, "backprop: training 2-4-1 on cpu (f32), 1 sample, sgd at lr 1\n")) << train.err;
   const Outcome compare = run_cli("compare --backends cpu --samples 1 --epochs 1");
   ASSERT_EQ(compare.status, 0) << compare.err;
-  EXPECT_TRUE(contains(compare.err, "backprop: comparing 2-4-1, 1 sample, 1 epoch, on cpu\n")) << compare.err;
+  EXPECT_TRUE(contains(compare.err, "backprop: comparing 2-4-1, 1 sample, 1 epoch, sgd at lr 1, on cpu\n")) << compare.err;
   const Outcome many = run_cli("compare --backends cpu --epochs 3");
   ASSERT_EQ(many.status, 0) << many.err;
-  EXPECT_TRUE(contains(many.err, ", 4 samples, 3 epochs, on cpu\n")) << many.err;
+  EXPECT_TRUE(contains(many.err, ", 4 samples, 3 epochs, sgd at lr 1, on cpu\n")) << many.err;
 }
 
 // A row with many features shows its first ones and its width, not
@@ -568,6 +568,105 @@ TEST(Cli, AutoTrainsOnTheFirstUsableBackend) {
   const Outcome o = run_cli("train --epochs 1001 --log-every 1000");
   ASSERT_EQ(o.status, 0) << o.err;
   EXPECT_TRUE(contains(o.out, "Epoch  1000 | Loss: 0.6931")) << o.out;
+}
+
+}  // namespace
+
+namespace {
+
+// The "losses" line of an optimizer's golden file (optimizer_golden.hpp
+// reads the rest; this binary links no library).
+std::vector<double> golden_losses(const std::string& name) {
+  std::istringstream lines(slurp(std::string(BACKPROP_TEST_DATA_DIR) + "/golden/optimizer_" + name + ".txt"));
+  std::string line;
+  std::vector<double> losses;
+  while (std::getline(lines, line)) {
+    if (line.rfind("losses ", 0) != 0) continue;
+    std::istringstream words(line.substr(7));
+    for (double v; words >> v;) losses.push_back(v);
+  }
+  return losses;
+}
+
+std::vector<double> logged_losses(const std::string& path) {
+  std::vector<double> losses;
+  for (const std::string& cell : loss_cells(path)) losses.push_back(std::strtod(cell.c_str(), nullptr));
+  return losses;
+}
+
+// The flags give torch.optim's runs: every epoch within the library's f64
+// tolerance of PyTorch (test_optimizers.cpp), on XOR and on the breast
+// cancer data set as a CSV file.
+TEST(CliOptimizers, FlagsFollowTorchOptim) {
+  const std::string data = std::string(BACKPROP_TEST_DATA_DIR) + "/breast_cancer.csv";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"xor_adam", "--optimizer adam --lr 0.02 --epochs 400"},
+      {"xor_rmsprop_l2", "--optimizer rmsprop --lr 0.02 --weight-decay 1e-4 --epochs 400"},
+      {"cancer_nesterov_l2", "--data " + data +
+                                 " --hidden 16 --seed 1 --optimizer momentum --nesterov --lr 0.1 "
+                                 "--weight-decay 1e-3 --epochs 200"},
+      {"cancer_adamw", "--data " + data + " --hidden 16 --seed 1 --optimizer adamw --weight-decay 0.05 --epochs 200"},
+  };
+  for (const auto& [name, flags] : cases) {
+    SCOPED_TRACE(name);
+    TempFile loss("", ".csv");
+    const Outcome o = run_cli("train --backend cpu --precision f64 " + flags + " --loss-csv " + loss.path());
+    ASSERT_EQ(o.status, 0) << o.err;
+    const std::vector<double> want = golden_losses(name), got = logged_losses(loss.path());
+    ASSERT_EQ(got.size(), want.size());
+    for (std::size_t e = 0; e < want.size(); ++e) ASSERT_NEAR(got[e], want[e], 1e-11) << "epoch " << e;
+  }
+}
+
+// Unset settings take PyTorch's defaults: adam's rate 0.001, adamw's
+// weight decay 0.01 (the same run as saying so, not the one without it).
+TEST(CliOptimizers, DefaultsAreTorchs) {
+  const Outcome adam = run_cli("train --backend cpu --optimizer adam --epochs 2");
+  ASSERT_EQ(adam.status, 0) << adam.err;
+  EXPECT_TRUE(contains(adam.err, "adam at lr 0.001")) << adam.err;
+  auto losses_of = [](const std::string& flags) {
+    TempFile loss("", ".csv");
+    const Outcome o = run_cli("train --backend cpu --precision f64 --epochs 50 --lr 0.05 " + flags + " --loss-csv " +
+                              loss.path());
+    EXPECT_EQ(o.status, 0) << o.err;
+    return loss_cells(loss.path());
+  };
+  const auto by_default = losses_of("--optimizer adamw");
+  EXPECT_EQ(by_default, losses_of("--optimizer adamw --weight-decay 0.01"));
+  EXPECT_NE(by_default, losses_of("--optimizer adamw --weight-decay 0"));
+}
+
+// A setting of another optimizer, or out of its range, is a usage error
+// (exit 2) that names it, before any work.
+TEST(CliOptimizers, MisplacedOrBadSettingsAreUsageErrors) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"--optimizer sgd --beta1 0.5", "--beta1 is a setting of adam and adamw, not of sgd"},
+      {"--optimizer adam --momentum 0.5", "--momentum is a setting of momentum, not of adam"},
+      {"--optimizer rmsprop --nesterov", "--nesterov is a setting of momentum, not of rmsprop"},
+      {"--optimizer adam --beta2 1", "beta2 must be at least 0 and below 1, got 1"},
+      {"--optimizer momentum --momentum 0 --nesterov", "nesterov needs a momentum above 0"},
+      {"--optimizer adam --eps -1", "--eps: must be a finite number at least 0"},
+      {"--optimizer adagrad", "--optimizer"},
+  };
+  for (const auto& [flags, words] : cases) {
+    SCOPED_TRACE(flags);
+    const Outcome o = run_cli("train --backend cpu --epochs 1 " + flags);
+    EXPECT_EQ(o.status, 2);
+    EXPECT_TRUE(contains(o.err, words)) << o.err;
+    EXPECT_TRUE(o.out.empty()) << o.out;
+  }
+}
+
+// A run resumed from --params-csv starts a stateful optimizer afresh, and
+// says so.
+TEST(CliOptimizers, AResumedStatefulRunSaysItsStateStartsAfresh) {
+  TempFile params("", ".csv");
+  ASSERT_EQ(run_cli("train --backend cpu --epochs 5 --params-csv " + params.path()).status, 0);
+  const Outcome o = run_cli("train --backend cpu --epochs 5 --optimizer adam --init-csv " + params.path());
+  EXPECT_EQ(o.status, 0) << o.err;
+  EXPECT_TRUE(contains(o.err, "starts adam's state afresh")) << o.err;
+  const Outcome sgd = run_cli("train --backend cpu --epochs 5 --init-csv " + params.path());
+  EXPECT_FALSE(contains(sgd.err, "afresh")) << sgd.err;
 }
 
 }  // namespace

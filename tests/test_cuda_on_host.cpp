@@ -446,6 +446,40 @@ INSTANTIATE_TEST_SUITE_P(SamplesHiddenEpochsFused, CudaOnHostRuns,
                                   (std::get<3>(info.param) ? "" : "_gemms_only");
                          });
 
+// Every optimizer on each path: the narrow step with its epochs in one
+// launch (XOR's four samples) and with one graph replay per epoch, and the
+// GEMMs (every case; the breast cancer data's 30 features take them
+// anyway). The first kOptimizerEpochs of each case, which hold XOR's
+// escape from its saddle for every optimizer but plain sgd.
+constexpr std::size_t kOptimizerEpochs = 300;
+
+class CudaOnHostOptimizers : public CudaOnHost, public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(CudaOnHostOptimizers, EveryPathFollowsTheCpu) {
+  const OptimizerGolden golden(GetParam());
+  {
+    SCOPED_TRACE("gemms");
+    check_optimizer_follows_the_cpu(*emulated_cuda(false, false), golden, kOptimizerEpochs);
+  }
+  if (golden.data.inputs > cuda::kNarrowMaxInputs) return;
+  {
+    SCOPED_TRACE("narrow step, epochs in one launch");
+    check_optimizer_follows_the_cpu(*emulated_cuda(), golden, kOptimizerEpochs);
+  }
+  SCOPED_TRACE("narrow step, a graph replay per epoch");
+  check_optimizer_follows_the_cpu(*emulated_cuda(false, true, false), golden, kOptimizerEpochs);
+}
+
+TEST_P(CudaOnHostOptimizers, OneLaunchHasTheBitsOfReplays) {
+  const OptimizerGolden golden(GetParam());
+  if (golden.data.inputs > cuda::kNarrowMaxInputs) GTEST_SKIP() << golden.name << " does not take the narrow step";
+  check_optimizer_one_launch_matches_replays(*emulated_cuda(), *emulated_cuda(false, true, false), golden,
+                                             kOptimizerEpochs);
+}
+
+INSTANTIATE_TEST_SUITE_P(TorchOptimCases, CudaOnHostOptimizers, ::testing::ValuesIn(optimizer_golden_cases()),
+                         [](const auto& info) { return info.param; });
+
 static_assert(kPastNarrowHidden == cuda::kNarrowMaxHidden + 1, "cuda_parity_checks.hpp's shape past the narrow step");
 
 // A narrow network trains without a GEMM; the others run five per chunk.

@@ -154,5 +154,23 @@ TEST(CudaParity, GemmPathOnNarrowShapesMatchesTheCpu) {
   check_first_step_gradients(*gemms, 3001, 6);
 }
 
+// Every optimizer on the narrow step and the GEMMs (cuda_parity_checks.hpp).
+class CudaOptimizers : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(CudaOptimizers, EveryPathFollowsTheCpu) {
+  REQUIRE_CUDA(cuda);
+  const OptimizerGolden golden(GetParam());
+  check_optimizer_follows_the_cpu(*cuda, golden);
+  BackendConfig gemms, replays;
+  gemms.fuse_narrow = false;
+  replays.epochs_in_one_launch = false;
+  if (golden.data.inputs > 4) return;  // the default backend took the GEMMs already
+  check_optimizer_follows_the_cpu(*make_backend("cuda", gemms), golden);
+  check_optimizer_one_launch_matches_replays(*cuda, *make_backend("cuda", replays), golden);
+}
+
+INSTANTIATE_TEST_SUITE_P(TorchOptimCases, CudaOptimizers, ::testing::ValuesIn(optimizer_golden_cases()),
+                         [](const auto& info) { return info.param; });
+
 }  // namespace
 }  // namespace backprop

@@ -14,6 +14,7 @@ namespace backprop {
 struct TrainOptions {
   std::size_t epochs = 10000;
   double lr = 1.0;
+  Optimizer optimizer;                  // sgd by default, the article's
   Precision precision = Precision::f32;
   std::size_t log_every = 1000;         // 0: no log points, one segment
   std::size_t checkpoint_every = 0;     // 0: no checkpoints
@@ -24,8 +25,8 @@ struct TrainOptions {
   const std::atomic<bool>* stop = nullptr;
 };
 
-// Throws backprop::Error (usage) unless epochs >= 1 and lr is finite and
-// positive.
+// Throws backprop::Error (usage) unless epochs >= 1, lr is finite and
+// positive and the optimizer is valid (validate(Optimizer)).
 void validate(const TrainOptions& options);
 
 struct TrainResult {

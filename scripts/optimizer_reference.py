@@ -1,0 +1,174 @@
+#!/usr/bin/env python3
+"""Writes the optimizers' golden data: torch.optim in float64.
+
+Each case trains the article's network (sigmoid hidden layer, sigmoid
+output, binary cross-entropy) with one of PyTorch's optimizers. The
+gradient is the article's, dZ2 = A2 - y and so on, computed in float64
+with torch and handed to the optimizer as .grad: so the loss and gradient
+are those of scripts/numpy_reference.py, which the article defines (its
+loss clips A2 to [1e-9, 1 - 1e-9], a clip its gradient ignores, where
+autograd would zero the gradient of a saturated sample), and the update
+is torch.optim's own. The initial weights are the article's draw
+(np.random.seed(s); randn * 0.1, W1 then W2), biases 0.
+
+Data: the article's XOR table, and scikit-learn's breast cancer data set
+(569 samples, 30 features), z-scored with its own mean and standard
+deviation and rounded to float32, written to tests/data/breast_cancer.csv
+as a user would give it to `backprop train --data` (backprop stores
+features as float32, so the torch run starts from the same values).
+
+Each case file holds the settings, the loss of every epoch and the final
+parameters, with 17 significant digits. A case must be well conditioned:
+the script reruns it with one initial weight moved by 1e-15 and refuses a
+case whose losses move by more than 1e-11 (near the saddle of XOR, RMSprop
+at a small rate divides rounding noise by its own size, and any two
+correct implementations part there), so a gap of 1e-9 to backprop is
+backprop's.
+
+Usage: python3 scripts/optimizer_reference.py tests/data
+(needs numpy, torch and scikit-learn)
+"""
+import os
+import sys
+
+import numpy as np
+import torch
+
+from numpy_reference import fmt, init_numpy, xor_data
+
+
+def breast_cancer_csv(path):
+    from sklearn.datasets import load_breast_cancer
+
+    data = load_breast_cancer()
+    X = data.data.astype(np.float64)
+    X = ((X - X.mean(axis=0)) / X.std(axis=0)).astype(np.float32)
+    y = data.target.astype(np.float32).reshape(-1, 1)
+    with open(path, "w") as f:
+        f.write(",".join(["f%d" % i for i in range(X.shape[1])] + ["malignant0_benign1"]) + "\n")
+        for row, target in zip(X, y):
+            # %.9g reads back to the same float32.
+            f.write(",".join("%.9g" % v for v in row) + ",%d\n" % int(target[0]))
+    return X, y
+
+
+def make_optimizer(kind, params, lr, settings):
+    wd = settings.get("weight_decay", 0.0)
+    if kind == "sgd":
+        return torch.optim.SGD(params, lr=lr, weight_decay=wd)
+    if kind == "momentum":
+        return torch.optim.SGD(params, lr=lr, momentum=settings["momentum"], nesterov=settings["nesterov"],
+                               weight_decay=wd)
+    if kind == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr, alpha=settings["alpha"], eps=settings["eps"], weight_decay=wd)
+    if kind == "adam":
+        return torch.optim.Adam(params, lr=lr, betas=(settings["beta1"], settings["beta2"]), eps=settings["eps"],
+                                weight_decay=wd)
+    if kind == "adamw":
+        return torch.optim.AdamW(params, lr=lr, betas=(settings["beta1"], settings["beta2"]), eps=settings["eps"],
+                                 weight_decay=wd)
+    raise ValueError(kind)
+
+
+def article_loss_and_gradients(X, y, W1, b1, W2, b2):
+    Z1 = X @ W1 + b1
+    A1 = torch.sigmoid(Z1)
+    A2 = torch.sigmoid(A1 @ W2 + b2)
+    clipped = A2.clamp(1e-9, 1 - 1e-9)
+    loss = -torch.mean(y * torch.log(clipped) + (1 - y) * torch.log(1 - clipped))
+    m = X.shape[0]
+    dZ2 = A2 - y
+    dW2 = A1.T @ dZ2 / m
+    db2 = dZ2.sum(dim=0) / m
+    dZ1 = (dZ2 @ W2.T) * A1 * (1 - A1)
+    dW1 = X.T @ dZ1 / m
+    db1 = dZ1.sum(dim=0) / m
+    return loss.item(), (dW1, db1, dW2, db2)
+
+
+DEFAULTS = {"momentum": 0.9, "nesterov": False, "alpha": 0.99, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8,
+            "weight_decay": 0.0}
+
+
+# Rounding noise's effect on a run: a case whose losses move more than this
+# when one weight moves by 1e-15 is refused.
+MOST_SENSITIVITY = 1e-11
+
+
+def train(kind, lr, epochs, seed, hidden, X, y, settings, nudge=0.0):
+    W1_0, W2_0 = init_numpy(seed, X.shape[1], hidden, 1)
+    W1_0[0, 0] += nudge
+    W1 = torch.tensor(W1_0, dtype=torch.float64)
+    b1 = torch.zeros(hidden, dtype=torch.float64)
+    W2 = torch.tensor(W2_0, dtype=torch.float64)
+    b2 = torch.zeros(1, dtype=torch.float64)
+    params = [W1, b1, W2, b2]
+    optimizer = make_optimizer(kind, params, lr, settings)
+    losses = []
+    for _ in range(epochs):
+        loss, grads = article_loss_and_gradients(X, y, *params)
+        losses.append(loss)
+        for p, g in zip(params, grads):
+            p.grad = g.clone()
+        optimizer.step()
+    return losses, params
+
+
+def run_case(out_dir, name, kind, lr, epochs, seed, hidden, data, X32, y32, **overrides):
+    settings = dict(DEFAULTS)
+    if kind == "adamw":
+        settings["weight_decay"] = 0.01
+    settings.update(overrides)
+    X = torch.from_numpy(X32.astype(np.float64))
+    y = torch.from_numpy(y32.astype(np.float64))
+    losses, params = train(kind, lr, epochs, seed, hidden, X, y, settings)
+    nudged, _ = train(kind, lr, epochs, seed, hidden, X, y, settings, nudge=1e-15)
+    sensitivity = float(np.max(np.abs(np.array(losses) - np.array(nudged))))
+    if sensitivity > MOST_SENSITIVITY:
+        raise SystemExit("%s: a nudge of 1e-15 moves the losses by %.1e: ill-conditioned" % (name, sensitivity))
+    lines = [
+        "# torch.optim in float64 on the article's gradient; written by scripts/optimizer_reference.py",
+        "name %s" % name,
+        "optimizer %s" % kind,
+        "lr %r" % lr,
+        "epochs %d" % epochs,
+        "seed %d" % seed,
+        "hidden %d" % hidden,
+        "data %s" % data,
+    ]
+    lines += ["%s %r" % (key, float(value)) for key, value in settings.items() if key != "nesterov"]
+    lines.append("nesterov %d" % int(settings["nesterov"]))
+    lines.append("sensitivity %.3g" % sensitivity)
+    lines.append("losses " + fmt(losses))
+    for key, p in zip(["final_W1", "final_b1", "final_W2", "final_b2"], params):
+        lines.append(key + " " + fmt(p.detach().numpy()))
+    with open(os.path.join(out_dir, "golden", "optimizer_" + name + ".txt"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("%-22s losses[0]=%.4f  final=%.6f  sensitivity %.1e" % (name, losses[0], losses[-1], sensitivity))
+
+
+def main():
+    out_dir = sys.argv[1] if len(sys.argv) > 1 else "tests/data"
+    os.makedirs(os.path.join(out_dir, "golden"), exist_ok=True)
+    Xx, yx = xor_data(4)
+    xor = dict(seed=42, hidden=4, data="xor", X32=Xx, y32=yx)
+    run_case(out_dir, "xor_sgd_l2", "sgd", 2.0, 3000, weight_decay=1e-4, **dict(xor, seed=7, hidden=8))
+    run_case(out_dir, "xor_momentum", "momentum", 1.0, 1000, **xor)
+    run_case(out_dir, "xor_nesterov", "momentum", 1.0, 1000, nesterov=True, **xor)
+    run_case(out_dir, "xor_rmsprop", "rmsprop", 0.05, 400, **xor)
+    run_case(out_dir, "xor_rmsprop_l2", "rmsprop", 0.02, 400, weight_decay=1e-4, **xor)
+    run_case(out_dir, "xor_adam", "adam", 0.02, 400, **xor)
+    run_case(out_dir, "xor_adam_l2", "adam", 0.02, 400, weight_decay=1e-5, **xor)
+    run_case(out_dir, "xor_adamw", "adamw", 0.02, 400, **xor)
+    Xb, yb = breast_cancer_csv(os.path.join(out_dir, "breast_cancer.csv"))
+    cancer = dict(seed=1, hidden=16, data="breast_cancer.csv", X32=Xb, y32=yb)
+    run_case(out_dir, "cancer_sgd", "sgd", 0.5, 200, **cancer)
+    run_case(out_dir, "cancer_nesterov_l2", "momentum", 0.1, 200, nesterov=True, weight_decay=1e-3, **cancer)
+    run_case(out_dir, "cancer_rmsprop", "rmsprop", 0.001, 200, **cancer)
+    run_case(out_dir, "cancer_adam", "adam", 0.001, 200, **cancer)
+    run_case(out_dir, "cancer_adam_l2", "adam", 0.001, 200, weight_decay=1e-3, **cancer)
+    run_case(out_dir, "cancer_adamw", "adamw", 0.001, 200, weight_decay=0.05, **cancer)
+
+
+if __name__ == "__main__":
+    main()

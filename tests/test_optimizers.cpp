@@ -1,0 +1,156 @@
+// The optimizers on the CPU against torch.optim in float64
+// (scripts/optimizer_reference.py): every epoch's loss and the final
+// parameters, on XOR and on scikit-learn's breast cancer data; their state
+// across run_epochs calls and thread counts; their settings' checks.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+
+#include "backprop/backprop.hpp"
+#include "optimizer_golden.hpp"
+
+namespace backprop {
+namespace {
+
+using testing::OptimizerGolden;
+
+// f64 against PyTorch f64: the same arithmetic up to the order of the sums
+// (torch's matmul against our chunks) and of a few products in the update.
+// Measured worst cases over the 14 cases: loss 1.0e-12 (xor_nesterov),
+// parameters 1.6e-10 (xor_rmsprop, whose steps divide by the gradient's
+// own size); the issue asks for 1e-9 at most.
+constexpr double kLossAtolF64 = 1e-11;
+constexpr double kParamAtolF64 = 1e-9;
+// f32 against PyTorch f64: measured worst 4.3e-4 (xor_rmsprop), 2.1e-4
+// (xor_nesterov), both as XOR leaves its saddle, which amplifies float's
+// rounding; at most 9e-7 for Adam and 3.2e-7 on the breast cancer data.
+constexpr double kLossAtolF32 = 2e-3;
+
+class OptimizerGoldenTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  OptimizerGolden golden{GetParam()};
+};
+
+TEST_P(OptimizerGoldenTest, TheGoldenRunLearns) {
+  // A model that never updated would keep its first loss and parameters:
+  // the check below would fail for it by far more than its tolerance.
+  EXPECT_GT(std::abs(golden.losses.front() - golden.losses.back()), 10 * kLossAtolF32);
+  EXPECT_GT(testing::largest_parameter_gap(golden.initial, golden.final_params), 1000 * kParamAtolF64);
+}
+
+TEST_P(OptimizerGoldenTest, Float64FollowsPyTorchEveryEpoch) {
+  const auto cpu = make_backend("cpu");
+  const TrainResult r = train(*cpu, golden.data, golden.initial, golden.options_in(Precision::f64));
+  ASSERT_EQ(r.losses.size(), golden.losses.size());
+  const double loss_gap = testing::largest_gap(r.losses, golden.losses);
+  const double param_gap = testing::largest_parameter_gap(r.params, golden.final_params);
+  EXPECT_LE(loss_gap, kLossAtolF64);
+  EXPECT_LE(param_gap, kParamAtolF64);
+  std::printf("[ worst    ] %s f64: loss %.2e, parameters %.2e\n", golden.name.c_str(), loss_gap, param_gap);
+}
+
+TEST_P(OptimizerGoldenTest, Float32StaysCloseToPyTorch) {
+  const auto cpu = make_backend("cpu");
+  const TrainResult r = train(*cpu, golden.data, golden.initial, golden.options_in(Precision::f32));
+  ASSERT_EQ(r.losses.size(), golden.losses.size());
+  const double loss_gap = testing::largest_gap(r.losses, golden.losses);
+  EXPECT_LE(loss_gap, kLossAtolF32);
+  std::printf("[ worst    ] %s f32: loss %.2e\n", golden.name.c_str(), loss_gap);
+}
+
+// The optimizer's state (momentum's buffer, Adam's moments and step count)
+// carries over from one run_epochs call to the next: a run in pieces has
+// the bits of one call.
+TEST_P(OptimizerGoldenTest, ARunInPiecesHasTheBitsOfOneCall) {
+  const auto cpu = make_backend("cpu");
+  const TrainOptions& o = golden.options;
+  auto whole = cpu->start(golden.data, golden.initial, Precision::f32, o.optimizer);
+  const std::vector<double> one_call = whole->run_epochs(o.epochs, o.lr);
+  auto pieces = cpu->start(golden.data, golden.initial, Precision::f32, o.optimizer);
+  std::vector<double> losses;
+  for (std::size_t done = 0, piece = 1; done < o.epochs; done += piece, piece = piece * 2 + 1) {
+    const auto part = pieces->run_epochs(std::min(piece, o.epochs - done), o.lr);
+    losses.insert(losses.end(), part.begin(), part.end());
+  }
+  EXPECT_EQ(losses, one_call);
+  EXPECT_EQ(pieces->parameters().W1, whole->parameters().W1);
+}
+
+INSTANTIATE_TEST_SUITE_P(TorchOptim, OptimizerGoldenTest, ::testing::ValuesIn(testing::optimizer_golden_cases()),
+                         [](const auto& info) { return info.param; });
+
+TEST(Optimizers, SameBitsForAnyThreadCount) {
+  const OptimizerGolden golden("cancer_adam");
+  TrainOptions o = golden.options;
+  o.epochs = 20;
+  BackendConfig one, two;
+  one.threads = 1;
+  two.threads = 2;
+  const TrainResult a = train(*make_backend("cpu", one), golden.data, golden.initial, o);
+  const TrainResult b = train(*make_backend("cpu", two), golden.data, golden.initial, o);
+  EXPECT_EQ(a.losses, b.losses);
+  EXPECT_EQ(a.params.W1, b.params.W1);
+}
+
+TEST(Optimizers, NamesAndPyTorchsDefaults) {
+  for (const char* name : {"sgd", "momentum", "rmsprop", "adam", "adamw"}) {
+    EXPECT_EQ(to_string(parse_optimizer(name)), name);
+  }
+  EXPECT_EQ(Optimizer::of(OptimizerKind::adamw).weight_decay, 0.01);
+  EXPECT_EQ(Optimizer::of(OptimizerKind::adam).weight_decay, 0.0);
+  EXPECT_EQ(Optimizer::of(OptimizerKind::adam).beta2, 0.999);
+  EXPECT_EQ(Optimizer::of(OptimizerKind::rmsprop).alpha, 0.99);
+  EXPECT_EQ(default_learning_rate(OptimizerKind::adam), 1e-3);
+  EXPECT_EQ(default_learning_rate(OptimizerKind::rmsprop), 1e-2);
+  EXPECT_EQ(default_learning_rate(OptimizerKind::sgd), 1.0);
+  EXPECT_EQ(Optimizer::of(OptimizerKind::sgd).state_arrays(), 0u);
+  EXPECT_EQ(Optimizer::of(OptimizerKind::momentum).state_arrays(), 1u);
+  EXPECT_EQ(Optimizer::of(OptimizerKind::adamw).state_arrays(), 2u);
+}
+
+// Each bad setting is refused, naming itself, by the session's start as by
+// train().
+TEST(Optimizers, BadSettingsAreUsageErrorsThatNameThem) {
+  const Dataset data = Dataset::xor_points(4);
+  const Parameters start = init_numpy({2, 4, 1}, 42);
+  const auto cpu = make_backend("cpu");
+  auto refused = [&](Optimizer o, const std::string& words) {
+    try {
+      cpu->start(data, start, Precision::f32, o);
+      ADD_FAILURE() << "accepted: " << words;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::usage);
+      EXPECT_NE(std::string(e.what()).find(words), std::string::npos) << e.what();
+    }
+  };
+  Optimizer o = Optimizer::of(OptimizerKind::adam);
+  o.beta1 = 1.0;
+  refused(o, "beta1");
+  o = Optimizer::of(OptimizerKind::adam);
+  o.beta2 = -0.1;
+  refused(o, "beta2");
+  o = Optimizer::of(OptimizerKind::momentum);
+  o.momentum = 0;
+  o.nesterov = true;
+  refused(o, "nesterov");
+  o = Optimizer::of(OptimizerKind::rmsprop);
+  o.alpha = std::nan("");
+  refused(o, "alpha");
+  o = Optimizer::of(OptimizerKind::adam);
+  o.eps = -1e-8;
+  refused(o, "eps");
+  o = Optimizer::of(OptimizerKind::sgd);
+  o.weight_decay = INFINITY;
+  refused(o, "weight decay");
+  o.kind = static_cast<OptimizerKind>(99);
+  refused(o, "unknown optimizer");
+  EXPECT_THROW(parse_optimizer("adagrad"), Error);
+  TrainOptions options;
+  options.optimizer.kind = OptimizerKind::adam;
+  options.optimizer.beta1 = 2;
+  EXPECT_THROW(train(*cpu, data, start, options), Error);
+}
+
+}  // namespace
+}  // namespace backprop
