@@ -31,6 +31,9 @@ struct RunArgs : CommonArgs {
   std::string optimizer = "sgd";
   std::optional<double> momentum, alpha, beta1, beta2, eps, weight_decay;
   bool nesterov = false;
+  std::int64_t batch_size = 0;             // 0: the whole data set
+  std::optional<std::int64_t> shuffle_seed;  // unset: --seed
+  bool no_shuffle = false;
   std::string init_csv;  // a saved network to start from, in place of --init, --seed and --hidden
   std::string loss_csv;
 };

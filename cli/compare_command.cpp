@@ -72,6 +72,7 @@ int compare_command(const CompareArgs& args) {
   options.epochs = static_cast<std::size_t>(args.epochs);
   options.lr = chosen_learning_rate(args);
   options.optimizer = optimizer;
+  options.batches = chosen_batches(args);
   options.log_every = 0;
   options.stop = &stop_requested();
   std::fprintf(stderr, "backprop: comparing %s, %s, %s, %s at lr %g, on", to_string(initial.shape).c_str(),

@@ -124,7 +124,18 @@ void add_run_options(CLI::App& cmd, RunArgs& args) {
   cmd.add_option("--weight-decay", args.weight_decay,
                  "L2 term added to the gradient; adamw: decoupled decay (default 0, adamw 0.01)")
       ->check(kFiniteNonNegative);
-  cmd.add_option("--epochs", args.epochs, "Epochs: one full-batch step each")
+  cmd.add_option("--batch-size", args.batch_size,
+                 "Samples per step (0: the whole data set, the article's); the last batch of an epoch may be smaller")
+      ->check(kWholeNumber)
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 40))
+      ->capture_default_str();
+  auto* shuffle_seed = cmd.add_option("--shuffle-seed", args.shuffle_seed,
+                                      "Seed of the batches' order: epoch e takes the e-th "
+                                      "np.random.RandomState(seed).permutation(N) (default: --seed)")
+                           ->check(kWholeNumber)
+                           ->check(CLI::Range(std::int64_t{0}, std::int64_t{4294967295}));
+  cmd.add_flag("--no-shuffle", args.no_shuffle, "Mini-batches in file order")->excludes(shuffle_seed);
+  cmd.add_option("--epochs", args.epochs, "Epochs: passes over the data set, a step per batch")
       ->check(kWholeNumber)
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{100'000'000}))
       ->capture_default_str();

@@ -64,6 +64,14 @@ double chosen_learning_rate(const RunArgs& args) {
   return args.lr ? *args.lr : default_learning_rate(parse_optimizer(args.optimizer));
 }
 
+Batches chosen_batches(const RunArgs& args) {
+  Batches b;
+  b.size = static_cast<std::size_t>(args.batch_size);
+  b.shuffle = !args.no_shuffle;
+  b.seed = static_cast<std::uint32_t>(args.shuffle_seed ? *args.shuffle_seed : args.seed);
+  return b;
+}
+
 Parameters initial_parameters(const RunArgs& args, const Dataset& data) {
   if (!args.init_csv.empty()) return load_network(args.init_csv, data);
   const Shape shape{data.inputs, static_cast<std::size_t>(args.hidden), data.outputs};

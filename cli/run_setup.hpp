@@ -42,6 +42,9 @@ Optimizer chosen_optimizer(const RunArgs& args);
 // --lr, or the chosen optimizer's default learning rate.
 double chosen_learning_rate(const RunArgs& args);
 
+// --batch-size, --shuffle-seed (by default --seed) and --no-shuffle.
+Batches chosen_batches(const RunArgs& args);
+
 // "1 sample", "4 samples": a count and its noun, for the lines on stderr.
 std::string count_of(std::size_t n, const std::string& noun);
 

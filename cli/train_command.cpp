@@ -52,6 +52,7 @@ int train_command(const TrainArgs& args) {
   options.epochs = static_cast<std::size_t>(args.epochs);
   options.lr = chosen_learning_rate(args);
   options.optimizer = optimizer;
+  options.batches = chosen_batches(args);
   options.precision = parse_precision(args.precision);
   options.log_every = static_cast<std::size_t>(args.log_every);
   options.checkpoint_every = static_cast<std::size_t>(args.checkpoint_every);
@@ -65,10 +66,17 @@ int train_command(const TrainArgs& args) {
     write_losses(args.loss_csv, {"loss"}, {&losses});
   };
 
-  std::fprintf(stderr, "backprop: training %s on %s (%s), %s, %s at lr %g\n", to_string(initial.shape).c_str(),
+  const std::size_t batch = options.batches.size;
+  const std::string batches =
+      batch == 0 || batch >= data.samples()
+          ? ""
+          : ", batches of " + std::to_string(batch) +
+                (options.batches.shuffle ? " shuffled (seed " + std::to_string(options.batches.seed) + ")"
+                                         : " in file order");
+  std::fprintf(stderr, "backprop: training %s on %s (%s), %s, %s at lr %g%s\n", to_string(initial.shape).c_str(),
                backend->name().c_str(), std::string(to_string(options.precision)).c_str(),
                count_of(data.samples(), "sample").c_str(), std::string(to_string(options.optimizer.kind)).c_str(),
-               options.lr);
+               options.lr, batches.c_str());
   // A saved network holds no optimizer state yet: say what a resumed run
   // of a stateful optimizer starts from.
   if (options.optimizer.state_arrays() != 0 && (!args.init_csv.empty() || options.checkpoint_every != 0)) {

@@ -61,11 +61,11 @@ void check_compatible(const Parameters& params, const Dataset& data) {
 }  // namespace
 
 std::unique_ptr<TrainingSession> Backend::start(const Dataset& data, const Parameters& params, Precision precision,
-                                                const Optimizer& optimizer) const {
+                                                const Optimizer& optimizer, const Batches& batches) const {
   check_precision(precision);
   check_compatible(params, data);
   validate(optimizer);
-  return start_impl(data, params, precision, optimizer);
+  return start_impl(data, params, precision, optimizer, batches);
 }
 
 std::vector<double> Backend::predict(const Parameters& params, const Dataset& data,

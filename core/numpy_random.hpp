@@ -1,9 +1,12 @@
-// NumPy's legacy global generator (np.random.seed / rand / randn), rebuilt on
-// std::mt19937 so that initial weights equal the article's bit for bit.
+// NumPy's legacy global generator (np.random.seed / rand / randn /
+// permutation), rebuilt on std::mt19937 so that initial weights and the
+// mini-batches' order equal NumPy's bit for bit.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <random>
+#include <vector>
 
 namespace backprop {
 
@@ -23,6 +26,16 @@ class NumpyRandom {
   // np.random.randn(): Marsaglia's polar method. Each accepted pair gives two
   // normals; NumPy returns f*x2 first and keeps f*x1 for the next call.
   double normal();
+
+  // np.random.randint's core for [0, max]: the smallest all-ones mask
+  // covering max, and draws (32 bits up to 2^32 - 1, else 64) masked until
+  // one is at most max.
+  std::uint64_t bounded(std::uint64_t max);
+
+  // np.random.permutation(n): arange(n), shuffled as NumPy's legacy
+  // shuffle does (Fisher-Yates from the last element down, each swap
+  // partner bounded(i)), written into `order` (resized to n).
+  void permutation(std::size_t n, std::vector<std::uint32_t>& order);
 
  private:
   std::mt19937 mt_;

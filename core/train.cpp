@@ -45,7 +45,7 @@ void validate(const TrainOptions& options) {
 TrainResult train(const Backend& backend, const Dataset& data, const Parameters& initial,
                   const TrainOptions& options, const LogCallback& on_log, const CheckpointCallback& on_checkpoint) {
   validate(options);
-  auto session = backend.start(data, initial, options.precision, options.optimizer);
+  auto session = backend.start(data, initial, options.precision, options.optimizer, options.batches);
   TrainResult result;
   result.losses.reserve(options.epochs);
   // The next epoch that is a multiple of `every` after `done` (none: the end).

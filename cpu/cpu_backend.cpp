@@ -1,10 +1,12 @@
 // The CPU reference backend: plain C++, no BLAS, float32 or float64.
 //
-// One epoch: the samples are cut into chunks of chunk_samples(shape), and
-// the chunks into at most kMaxSegments contiguous segments. Threads take
-// whole segments; each segment sums its chunks in order, and the segment sums
-// are added in segment order. Both cuts depend on N and the shape alone, so
-// the losses are bit-identical for any thread count.
+// One step: the batch's samples (the whole data set by default) are cut
+// into chunks of chunk_samples(shape), and the chunks into at most
+// kMaxSegments contiguous segments. Threads take whole segments; each
+// segment sums its chunks in order, and the segment sums are added in
+// segment order. Both cuts depend on the batch's size and the shape alone,
+// so the losses are bit-identical for any thread count. A shuffled batch is
+// gathered into a contiguous copy first.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -16,6 +18,7 @@
 #include "chunk_kernels.hpp"
 #include "flat_parameters.hpp"
 #include "host_memory.hpp"
+#include "numpy_random.hpp"
 #include "thread_pool.hpp"
 #include "update_rule.hpp"
 
@@ -89,7 +92,7 @@ template <class T>
 class CpuSession final : public TrainingSession {
  public:
   // The session shares the backend's pool, so it outlives the backend.
-  CpuSession(const Dataset& data, const Parameters& params, const Optimizer& optimizer,
+  CpuSession(const Dataset& data, const Parameters& params, const Optimizer& optimizer, const Batches& batches,
              std::shared_ptr<ThreadPool> pool, const ChunkKernels<T>& kernels)
       : data_(data),
         shape_(params.shape),
@@ -97,23 +100,41 @@ class CpuSession final : public TrainingSession {
         params_(flat_parameters<T>(params)),
         optimizer_(optimizer),
         state_(optimizer.state_arrays() * layout_.count()),
-        cut_(data.samples(), params.shape),
+        batch_(batches.size == 0 ? data.samples() : std::min(batches.size, data.samples())),
+        shuffled_(batches.shuffle && batch_ < data.samples()),
+        order_rng_(batches.seed),
+        batch_features_(shuffled_ ? batch_ * data.inputs : 0),
+        batch_targets_(shuffled_ ? batch_ * data.outputs : 0),
+        most_segments_(std::min(Segmentation(data.samples(), params.shape).chunks, most_segments(params.shape))),
         pool_(std::move(pool)),
         kernels_(kernels),
         scratch_(workers_that_fit<T>(pool_->size(), kernels.gradients_work_values(weights()),
-                                     (cut_.segments + 1) * layout_.sums()),
+                                     (most_segments_ + 1) * layout_.sums()),
                  kernels.gradients_work_values(weights())),
-        segment_sums_(cut_.segments * layout_.sums()),
+        segment_sums_(most_segments_ * layout_.sums()),
         sums_(layout_.sums()) {}
 
  protected:
   std::vector<double> run_epochs_impl(std::size_t count, double lr) override {
     std::vector<double> losses(count);
     const auto start = std::chrono::steady_clock::now();
+    const std::size_t n_samples = data_.samples();
     for (std::size_t e = 0; e < count; ++e) {
-      sum_gradients();
-      losses[e] = sums_[layout_.loss()] / static_cast<double>(data_.samples());
-      update({optimizer_, lr});
+      if (shuffled_) order_rng_.permutation(n_samples, order_);
+      double loss_sum = 0;  // each sample's loss at its batch's parameters
+      for (std::size_t first = 0; first < n_samples; first += batch_) {
+        const std::size_t n = std::min(batch_, n_samples - first);
+        if (shuffled_) {
+          gather(first, n);
+          sum_gradients(batch_features_.data(), batch_targets_.data(), n);
+        } else {
+          sum_gradients(data_.features.data() + first * layout_.inputs,
+                        data_.targets.data() + first * layout_.outputs, n);
+        }
+        loss_sum += sums_[layout_.loss()];
+        update({optimizer_, lr}, n);
+      }
+      losses[e] = loss_sum / static_cast<double>(n_samples);
     }
     last_run_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return losses;
@@ -123,7 +144,8 @@ class CpuSession final : public TrainingSession {
 
   std::size_t memory_bytes_impl() const override {
     return scratch_.bytes() + (segment_sums_.size() + sums_.size()) * sizeof(double) +
-           (params_.size() + state_.size()) * sizeof(T);
+           (params_.size() + state_.size()) * sizeof(T) + order_.capacity() * sizeof(std::uint32_t) +
+           (batch_features_.size() + batch_targets_.size()) * sizeof(float);
   }
 
   bool parameters_finite_impl() const override {
@@ -131,7 +153,7 @@ class CpuSession final : public TrainingSession {
   }
 
   Gradients gradients_impl() override {
-    sum_gradients();
+    sum_gradients(data_.features.data(), data_.targets.data(), data_.samples());
     const double n = static_cast<double>(data_.samples());
     auto mean = [&](std::size_t from, std::size_t to) {
       std::vector<double> v(sums_.begin() + from, sums_.begin() + to);
@@ -144,25 +166,25 @@ class CpuSession final : public TrainingSession {
   }
 
  private:
-  // sums_ = loss and gradients summed over every sample (not yet / N).
-  void sum_gradients() {
-    const std::size_t n_samples = data_.samples();
+  // sums_ = loss and gradients summed over the n samples at x, y (not yet
+  // / n), cut as Segmentation(n, shape) says.
+  void sum_gradients(const float* x, const float* y, std::size_t n_samples) {
+    const Segmentation cut(n_samples, shape_);
     const std::size_t width = layout_.sums();
     const ChunkWeights<T> w = weights();
-    pool_->parallel_for(cut_.segments, [&](std::size_t seg, unsigned worker) {
+    pool_->parallel_for(cut.segments, [&](std::size_t seg, unsigned worker) {
       double* sums = segment_sums_.data() + seg * width;
       std::fill(sums, sums + width, 0.0);
-      const std::size_t first = seg * cut_.chunks_per_segment;
-      const std::size_t last = std::min(first + cut_.chunks_per_segment, cut_.chunks);
+      const std::size_t first = seg * cut.chunks_per_segment;
+      const std::size_t last = std::min(first + cut.chunks_per_segment, cut.chunks);
       for (std::size_t c = first; c < last; ++c) {
-        const std::size_t s0 = c * cut_.chunk;
-        const std::size_t n = std::min(cut_.chunk, n_samples - s0);
-        kernels_.gradients(w, data_.features.data() + s0 * layout_.inputs,
-                           data_.targets.data() + s0 * layout_.outputs, n, scratch_[worker], sums);
+        const std::size_t s0 = c * cut.chunk;
+        const std::size_t n = std::min(cut.chunk, n_samples - s0);
+        kernels_.gradients(w, x + s0 * layout_.inputs, y + s0 * layout_.outputs, n, scratch_[worker], sums);
       }
     });
     std::copy(segment_sums_.begin(), segment_sums_.begin() + width, sums_.begin());
-    for (std::size_t seg = 1; seg < cut_.segments; ++seg) {
+    for (std::size_t seg = 1; seg < cut.segments; ++seg) {
       const double* part = segment_sums_.data() + seg * width;
       for (std::size_t k = 0; k < width; ++k) sums_[k] += part[k];
     }
@@ -170,9 +192,21 @@ class CpuSession final : public TrainingSession {
 
   ChunkWeights<T> weights() const { return view_of(layout_, params_.data()); }
 
-  // One step of every parameter, from the mean gradient sums / N.
-  void update(const UpdateRule& rule) {
-    const double n = static_cast<double>(data_.samples());
+  // Samples first .. first + n - 1 of this epoch's order, copied into the
+  // batch arrays.
+  void gather(std::size_t first, std::size_t n) {
+    const std::size_t in = layout_.inputs, out = layout_.outputs;
+    for (std::size_t s = 0; s < n; ++s) {
+      const std::size_t from = order_[first + s];
+      std::copy_n(data_.features.data() + from * in, in, batch_features_.data() + s * in);
+      std::copy_n(data_.targets.data() + from * out, out, batch_targets_.data() + s * out);
+    }
+  }
+
+  // One step of every parameter, from the mean gradient sums / n over a
+  // batch of n samples.
+  void update(const UpdateRule& rule, std::size_t batch) {
+    const double n = static_cast<double>(batch);
     const StepScalars step = step_scalars(rule, ++steps_);
     const StateArrays<T> state{state_.data(), layout_.count()};
     for (std::size_t k = 0; k < layout_.count(); ++k) {
@@ -187,7 +221,14 @@ class CpuSession final : public TrainingSession {
   const Optimizer optimizer_;
   std::vector<T> state_;                  // (optimizer_.state_arrays(), layout_.count()), zeros at first
   std::uint64_t steps_ = 0;               // updates so far
-  Segmentation cut_;
+  const std::size_t batch_;               // samples per step (the last of an epoch may have fewer)
+  const bool shuffled_;                   // batches in a new order each epoch
+  NumpyRandom order_rng_;                 // draws the orders, one permutation per epoch
+  std::vector<std::uint32_t> order_;      // this epoch's (shuffled_)
+  std::vector<float> batch_features_, batch_targets_;  // a gathered batch (shuffled_)
+  // The most segments a sum over at most N samples takes: fewer samples may
+  // take more than N's (65 chunks make 33 segments of 2, 64 make 64).
+  const std::size_t most_segments_;
   std::shared_ptr<ThreadPool> pool_;
   ChunkKernels<T> kernels_;
   WorkerScratch<T> scratch_;
@@ -224,9 +265,11 @@ class CpuBackend final : public Backend {
 
  protected:
   std::unique_ptr<TrainingSession> start_impl(const Dataset& data, const Parameters& params, Precision precision,
-                                              const Optimizer& optimizer) const override {
-    if (precision == Precision::f64) return std::make_unique<CpuSession<double>>(data, params, optimizer, pool_, f64_);
-    return std::make_unique<CpuSession<float>>(data, params, optimizer, pool_, f32_);
+                                              const Optimizer& optimizer, const Batches& batches) const override {
+    if (precision == Precision::f64) {
+      return std::make_unique<CpuSession<double>>(data, params, optimizer, batches, pool_, f64_);
+    }
+    return std::make_unique<CpuSession<float>>(data, params, optimizer, batches, pool_, f32_);
   }
 
   std::vector<double> predict_impl(const Parameters& params, const Dataset& data,

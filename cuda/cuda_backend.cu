@@ -59,7 +59,12 @@ class CudaBackend final : public Backend {
 
  protected:
   std::unique_ptr<TrainingSession> start_impl(const Dataset& data, const Parameters& params, Precision precision,
-                                              const Optimizer& optimizer) const override {
+                                              const Optimizer& optimizer, const Batches& batches) const override {
+    if (batches.size != 0 && batches.size < data.samples()) {
+      throw Error(ErrorKind::usage, "the cuda backend trains on the whole data set per step so far: batches of " +
+                                        std::to_string(batches.size) + " of " + std::to_string(data.samples()) +
+                                        " samples need the cpu backend");
+    }
     if (precision == Precision::f64) return make_session<double>(data, params, config_, optimizer);
     return make_session<float>(data, params, config_, optimizer);
   }

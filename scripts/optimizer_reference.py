@@ -17,6 +17,12 @@ deviation and rounded to float32, written to tests/data/breast_cancer.csv
 as a user would give it to `backprop train --data` (backprop stores
 features as float32, so the torch run starts from the same values).
 
+Mini-batch cases step once per batch of batch_size samples (the last
+smaller); shuffled ones visit the samples in the order of the e-th
+np.random.RandomState(shuffle_seed).permutation(N) at epoch e, and log an
+epoch's loss as the batch losses weighted by batch size. permutations.txt
+holds such draws for the C++ generator's test.
+
 Each case file holds the settings, the loss of every epoch and the final
 parameters, with 17 significant digits. A case must be well conditioned:
 the script reruns it with one initial weight moved by 1e-15 and refuses a
@@ -95,7 +101,7 @@ DEFAULTS = {"momentum": 0.9, "nesterov": False, "alpha": 0.99, "beta1": 0.9, "be
 MOST_SENSITIVITY = 1e-11
 
 
-def train(kind, lr, epochs, seed, hidden, X, y, settings, nudge=0.0):
+def train(kind, lr, epochs, seed, hidden, X, y, settings, batch_size, shuffle_seed, nudge=0.0):
     W1_0, W2_0 = init_numpy(seed, X.shape[1], hidden, 1)
     W1_0[0, 0] += nudge
     W1 = torch.tensor(W1_0, dtype=torch.float64)
@@ -105,24 +111,33 @@ def train(kind, lr, epochs, seed, hidden, X, y, settings, nudge=0.0):
     params = [W1, b1, W2, b2]
     optimizer = make_optimizer(kind, params, lr, settings)
     losses = []
+    n = X.shape[0]
+    batch = n if batch_size in (0, None) or batch_size >= n else batch_size
+    order_rng = np.random.RandomState(shuffle_seed) if shuffle_seed is not None and batch < n else None
     for _ in range(epochs):
-        loss, grads = article_loss_and_gradients(X, y, *params)
-        losses.append(loss)
-        for p, g in zip(params, grads):
-            p.grad = g.clone()
-        optimizer.step()
+        order = order_rng.permutation(n) if order_rng is not None else np.arange(n)
+        total = 0.0
+        for first in range(0, n, batch):
+            rows = torch.from_numpy(order[first:first + batch])
+            loss, grads = article_loss_and_gradients(X[rows], y[rows], *params)
+            total += loss * len(rows)
+            for p, g in zip(params, grads):
+                p.grad = g.clone()
+            optimizer.step()
+        losses.append(total / n)
     return losses, params
 
 
-def run_case(out_dir, name, kind, lr, epochs, seed, hidden, data, X32, y32, **overrides):
+def run_case(out_dir, name, kind, lr, epochs, seed, hidden, data, X32, y32, batch_size=0, shuffle_seed=None,
+             **overrides):
     settings = dict(DEFAULTS)
     if kind == "adamw":
         settings["weight_decay"] = 0.01
     settings.update(overrides)
     X = torch.from_numpy(X32.astype(np.float64))
     y = torch.from_numpy(y32.astype(np.float64))
-    losses, params = train(kind, lr, epochs, seed, hidden, X, y, settings)
-    nudged, _ = train(kind, lr, epochs, seed, hidden, X, y, settings, nudge=1e-15)
+    losses, params = train(kind, lr, epochs, seed, hidden, X, y, settings, batch_size, shuffle_seed)
+    nudged, _ = train(kind, lr, epochs, seed, hidden, X, y, settings, batch_size, shuffle_seed, nudge=1e-15)
     sensitivity = float(np.max(np.abs(np.array(losses) - np.array(nudged))))
     if sensitivity > MOST_SENSITIVITY:
         raise SystemExit("%s: a nudge of 1e-15 moves the losses by %.1e: ill-conditioned" % (name, sensitivity))
@@ -135,6 +150,9 @@ def run_case(out_dir, name, kind, lr, epochs, seed, hidden, data, X32, y32, **ov
         "seed %d" % seed,
         "hidden %d" % hidden,
         "data %s" % data,
+        "batch_size %d" % batch_size,
+        "shuffle %d" % int(shuffle_seed is not None),
+        "shuffle_seed %d" % (shuffle_seed or 0),
     ]
     lines += ["%s %r" % (key, float(value)) for key, value in settings.items() if key != "nesterov"]
     lines.append("nesterov %d" % int(settings["nesterov"]))
@@ -147,9 +165,20 @@ def run_case(out_dir, name, kind, lr, epochs, seed, hidden, data, X32, y32, **ov
     print("%-22s losses[0]=%.4f  final=%.6f  sensitivity %.1e" % (name, losses[0], losses[-1], sensitivity))
 
 
+def write_permutations(out_dir):
+    lines = ["# seed n | np.random.RandomState(seed).permutation(n), drawn in sequence per seed"]
+    for seed, sizes in [(42, [10, 10, 10]), (7, [1000]), (3, [569, 569]), (0, [1, 2, 3]), (2**32 - 1, [70000])]:
+        rs = np.random.RandomState(seed)
+        for n in sizes:
+            lines.append("%d %d | %s" % (seed, n, " ".join(str(i) for i in rs.permutation(n))))
+    with open(os.path.join(out_dir, "golden", "permutations.txt"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
 def main():
     out_dir = sys.argv[1] if len(sys.argv) > 1 else "tests/data"
     os.makedirs(os.path.join(out_dir, "golden"), exist_ok=True)
+    write_permutations(out_dir)
     Xx, yx = xor_data(4)
     xor = dict(seed=42, hidden=4, data="xor", X32=Xx, y32=yx)
     run_case(out_dir, "xor_sgd_l2", "sgd", 2.0, 3000, weight_decay=1e-4, **dict(xor, seed=7, hidden=8))
@@ -168,6 +197,13 @@ def main():
     run_case(out_dir, "cancer_adam", "adam", 0.001, 200, **cancer)
     run_case(out_dir, "cancer_adam_l2", "adam", 0.001, 200, weight_decay=1e-3, **cancer)
     run_case(out_dir, "cancer_adamw", "adamw", 0.001, 200, weight_decay=0.05, **cancer)
+    # Mini-batches: a last batch smaller than the others, shuffled and in order.
+    run_case(out_dir, "mb_xor_adam", "adam", 0.05, 300, batch_size=3, shuffle_seed=5, **xor)
+    run_case(out_dir, "mb_cancer_sgd_l2", "sgd", 0.1, 30, batch_size=32, shuffle_seed=3, weight_decay=1e-3, **cancer)
+    run_case(out_dir, "mb_cancer_nesterov_in_order", "momentum", 0.05, 30, batch_size=100, nesterov=True, **cancer)
+    run_case(out_dir, "mb_cancer_rmsprop", "rmsprop", 0.001, 30, batch_size=50, shuffle_seed=11, **cancer)
+    run_case(out_dir, "mb_cancer_adam", "adam", 0.001, 40, batch_size=64, shuffle_seed=3, **cancer)
+    run_case(out_dir, "mb_cancer_adamw", "adamw", 0.002, 30, batch_size=128, shuffle_seed=42, **cancer)
 
 
 if __name__ == "__main__":

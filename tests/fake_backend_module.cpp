@@ -23,7 +23,8 @@ class FakeBackend final : public backprop::Backend {
  protected:
   std::unique_ptr<backprop::TrainingSession> start_impl(const backprop::Dataset&, const backprop::Parameters&,
                                                         backprop::Precision,
-                                                        const backprop::Optimizer&) const override {
+                                                        const backprop::Optimizer&,
+                                                        const backprop::Batches&) const override {
     throw backprop::Error(backprop::ErrorKind::device, "the fake backend trains nothing");
   }
   std::vector<double> predict_impl(const backprop::Parameters&, const backprop::Dataset&,

@@ -12,11 +12,23 @@
 
 namespace backprop::testing {
 
-// Every case the script writes.
-inline std::vector<std::string> optimizer_golden_cases() {
+// The cases the script writes with one batch a step (the whole data set).
+inline std::vector<std::string> full_batch_golden_cases() {
   return {"xor_sgd_l2",  "xor_momentum", "xor_nesterov",       "xor_rmsprop",   "xor_rmsprop_l2",
           "xor_adam",    "xor_adam_l2",  "xor_adamw",          "cancer_sgd",    "cancer_nesterov_l2",
           "cancer_rmsprop", "cancer_adam", "cancer_adam_l2",   "cancer_adamw"};
+}
+
+// And with mini-batches, shuffled and in order.
+inline std::vector<std::string> mini_batch_golden_cases() {
+  return {"mb_xor_adam",       "mb_cancer_sgd_l2", "mb_cancer_nesterov_in_order",
+          "mb_cancer_rmsprop", "mb_cancer_adam",   "mb_cancer_adamw"};
+}
+
+inline std::vector<std::string> optimizer_golden_cases() {
+  std::vector<std::string> all = full_batch_golden_cases();
+  for (const std::string& name : mini_batch_golden_cases()) all.push_back(name);
+  return all;
 }
 
 struct OptimizerGolden {
@@ -42,6 +54,9 @@ struct OptimizerGolden {
     o.beta2 = g.number("beta2");
     o.eps = g.number("eps");
     o.weight_decay = g.number("weight_decay");
+    options.batches.size = static_cast<std::size_t>(g.number("batch_size"));
+    options.batches.shuffle = g.number("shuffle") != 0;
+    options.batches.seed = static_cast<std::uint32_t>(g.number("shuffle_seed"));
     options.lr = g.number("lr");
     options.epochs = static_cast<std::size_t>(g.number("epochs"));
     options.log_every = 0;

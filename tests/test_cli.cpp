@@ -606,6 +606,11 @@ TEST(CliOptimizers, FlagsFollowTorchOptim) {
                                  " --hidden 16 --seed 1 --optimizer momentum --nesterov --lr 0.1 "
                                  "--weight-decay 1e-3 --epochs 200"},
       {"cancer_adamw", "--data " + data + " --hidden 16 --seed 1 --optimizer adamw --weight-decay 0.05 --epochs 200"},
+      {"mb_cancer_adam", "--data " + data + " --hidden 16 --seed 1 --optimizer adam --batch-size 64 --shuffle-seed 3 "
+                                           "--epochs 40"},
+      {"mb_cancer_nesterov_in_order", "--data " + data +
+                                          " --hidden 16 --seed 1 --optimizer momentum --nesterov --lr 0.05 "
+                                          "--batch-size 100 --no-shuffle --epochs 30"},
   };
   for (const auto& [name, flags] : cases) {
     SCOPED_TRACE(name);

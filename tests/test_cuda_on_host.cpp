@@ -354,6 +354,26 @@ TEST_F(CudaOnHost, ASessionOutlivesItsBackend) {
   }
 }
 
+// Mini-batches are the cpu backend's so far: a session of smaller batches
+// is refused, naming them; a batch of the whole data set or more is one.
+TEST_F(CudaOnHost, MiniBatchesAreRefusedNamingThem) {
+  const Dataset data = Dataset::xor_points(100);
+  const Parameters p = init_numpy({2, 4, 1}, 42);
+  Batches batches;
+  batches.size = 10;
+  try {
+    emulated_cuda()->start(data, p, Precision::f32, {}, batches);
+    ADD_FAILURE() << "batches of 10 accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::usage);
+    EXPECT_NE(std::string(e.what()).find("batches of 10 of 100 samples need the cpu backend"), std::string::npos)
+        << e.what();
+  }
+  batches.size = 100;
+  const auto whole = emulated_cuda()->start(data, p, Precision::f32, {}, batches)->run_epochs(3, 1.0);
+  EXPECT_EQ(whole, emulated_cuda()->start(data, p, Precision::f32)->run_epochs(3, 1.0));
+}
+
 // The bounds of test_cuda_parity.cpp's CudaMemory test.
 TEST_F(CudaOnHost, MemoryGrowsOnlyByTheDataSet) {
   check_memory_grows_only_by_the_dataset(*emulated_cuda(false, false), 256,
@@ -477,7 +497,7 @@ TEST_P(CudaOnHostOptimizers, OneLaunchHasTheBitsOfReplays) {
                                              kOptimizerEpochs);
 }
 
-INSTANTIATE_TEST_SUITE_P(TorchOptimCases, CudaOnHostOptimizers, ::testing::ValuesIn(optimizer_golden_cases()),
+INSTANTIATE_TEST_SUITE_P(TorchOptimCases, CudaOnHostOptimizers, ::testing::ValuesIn(full_batch_golden_cases()),
                          [](const auto& info) { return info.param; });
 
 static_assert(kPastNarrowHidden == cuda::kNarrowMaxHidden + 1, "cuda_parity_checks.hpp's shape past the narrow step");

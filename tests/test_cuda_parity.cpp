@@ -169,7 +169,7 @@ TEST_P(CudaOptimizers, EveryPathFollowsTheCpu) {
   check_optimizer_one_launch_matches_replays(*cuda, *make_backend("cuda", replays), golden);
 }
 
-INSTANTIATE_TEST_SUITE_P(TorchOptimCases, CudaOptimizers, ::testing::ValuesIn(optimizer_golden_cases()),
+INSTANTIATE_TEST_SUITE_P(TorchOptimCases, CudaOptimizers, ::testing::ValuesIn(full_batch_golden_cases()),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

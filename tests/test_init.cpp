@@ -3,6 +3,8 @@
 
 #include <cmath>
 #include <fstream>
+#include <map>
+#include <random>
 #include <sstream>
 
 #include "backprop/backprop.hpp"
@@ -47,6 +49,44 @@ TEST(NumpyRandom, UniformUsesFiftyThreeBits) {
   // The first double NumPy draws after seed(0) is 0.5488135039273248.
   NumpyRandom rng(0);
   EXPECT_EQ(rng.uniform(), 0.5488135039273248);
+}
+
+// np.random.RandomState(seed).permutation(n), drawn in sequence
+// (scripts/optimizer_reference.py writes them): the mini-batches' order.
+TEST(NumpyRandom, PermutationsAreNumpysInSequence) {
+  std::ifstream in(testing::data_path("golden/permutations.txt"));
+  ASSERT_TRUE(in);
+  std::string line;
+  std::map<std::uint64_t, NumpyRandom> generators;
+  std::size_t checked = 0;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream words(line);
+    std::uint64_t seed = 0;
+    std::size_t n = 0;
+    std::string bar;
+    words >> seed >> n >> bar;
+    std::vector<std::uint32_t> want;
+    for (std::uint32_t i; words >> i;) want.push_back(i);
+    ASSERT_EQ(want.size(), n);
+    auto it = generators.try_emplace(seed, static_cast<std::uint32_t>(seed)).first;
+    std::vector<std::uint32_t> got;
+    it->second.permutation(n, got);
+    EXPECT_EQ(got, want) << "seed " << seed << ", n " << n;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 10u);
+}
+
+// Bounded draws above 2^32 take 64 bits a draw, NumPy's next_uint64: the
+// high word first.
+TEST(NumpyRandom, BoundsAbove32BitsDrawTwoWordsHighFirst) {
+  NumpyRandom a(1), b(1);
+  std::mt19937 words(1);
+  const std::uint64_t high = words(), low = words();
+  const std::uint64_t max = (std::uint64_t{1} << 33) - 1;  // mask = max: the first draw is taken
+  EXPECT_EQ(a.bounded(max), ((high << 32) | low) & max);
+  EXPECT_EQ(b.bounded(0), 0u);
 }
 
 TEST(XavierInit, StaysWithinGlorotBoundAndIsReproducible) {

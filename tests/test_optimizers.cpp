@@ -8,6 +8,7 @@
 #include <string>
 
 #include "backprop/backprop.hpp"
+#include "numpy_random.hpp"
 #include "optimizer_golden.hpp"
 
 namespace backprop {
@@ -81,16 +82,68 @@ INSTANTIATE_TEST_SUITE_P(TorchOptim, OptimizerGoldenTest, ::testing::ValuesIn(te
                          [](const auto& info) { return info.param; });
 
 TEST(Optimizers, SameBitsForAnyThreadCount) {
+  for (const char* name : {"cancer_adam", "mb_cancer_adam"}) {
+    const OptimizerGolden golden(name);
+    TrainOptions o = golden.options;
+    o.epochs = 20;
+    BackendConfig one, two, three;
+    one.threads = 1;
+    two.threads = 2;
+    three.threads = 3;
+    const TrainResult a = train(*make_backend("cpu", one), golden.data, golden.initial, o);
+    for (const BackendConfig& config : {two, three}) {
+      const TrainResult b = train(*make_backend("cpu", config), golden.data, golden.initial, o);
+      EXPECT_EQ(a.losses, b.losses) << name << ", threads " << config.threads;
+      EXPECT_EQ(a.params.W1, b.params.W1) << name << ", threads " << config.threads;
+    }
+  }
+}
+
+// A batch of the whole data set, or larger, is the article's full-batch
+// step, shuffled or not: the same bits as no batches at all.
+TEST(MiniBatches, AWholeDataSetBatchIsTheFullBatchStep) {
   const OptimizerGolden golden("cancer_adam");
   TrainOptions o = golden.options;
-  o.epochs = 20;
-  BackendConfig one, two;
-  one.threads = 1;
-  two.threads = 2;
-  const TrainResult a = train(*make_backend("cpu", one), golden.data, golden.initial, o);
-  const TrainResult b = train(*make_backend("cpu", two), golden.data, golden.initial, o);
-  EXPECT_EQ(a.losses, b.losses);
-  EXPECT_EQ(a.params.W1, b.params.W1);
+  o.epochs = 10;
+  const auto cpu = make_backend("cpu");
+  const TrainResult want = train(*cpu, golden.data, golden.initial, o);
+  for (const std::size_t size : {golden.data.samples(), golden.data.samples() + 1, std::size_t{1} << 40}) {
+    o.batches.size = size;
+    const TrainResult got = train(*cpu, golden.data, golden.initial, o);
+    EXPECT_EQ(got.losses, want.losses) << "batch " << size;
+  }
+}
+
+// Batches of one sample, shuffled: N steps an epoch; the logged loss is the
+// mean of each sample's loss before its own step, computed here by hand
+// from the same order for the first epoch.
+TEST(MiniBatches, OneSampleBatchesLogEachSamplesLossBeforeItsStep) {
+  const Dataset data = Dataset::xor_points(4);
+  const Parameters start = init_numpy({2, 4, 1}, 42);
+  const auto cpu = make_backend("cpu");
+  Batches batches;
+  batches.size = 1;
+  batches.seed = 9;
+  auto session = cpu->start(data, start, Precision::f64, {}, batches);
+  const double logged = session->run_epochs(1, 0.5).at(0);
+  // The same epoch by hand: one sample at a time, in permutation order.
+  NumpyRandom rng(9);
+  std::vector<std::uint32_t> order;
+  rng.permutation(4, order);
+  Parameters p = start;
+  double sum = 0;
+  for (const std::uint32_t s : order) {
+    Dataset one;
+    one.inputs = 2;
+    one.outputs = 1;
+    one.features = {data.features[2 * s], data.features[2 * s + 1]};
+    one.targets = {data.targets[s]};
+    auto step = cpu->start(one, p, Precision::f64);
+    sum += step->run_epochs(1, 0.5).at(0);
+    p = step->parameters();
+  }
+  EXPECT_EQ(logged, sum / 4);
+  EXPECT_EQ(session->parameters().W1, p.W1);
 }
 
 TEST(Optimizers, NamesAndPyTorchsDefaults) {

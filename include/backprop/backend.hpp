@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "backprop/batches.hpp"
 #include "backprop/dataset.hpp"
 #include "backprop/network.hpp"
 #include "backprop/optimizer.hpp"
@@ -59,11 +60,13 @@ class TrainingSession {
  public:
   virtual ~TrainingSession() = default;
 
-  // Runs `count` epochs, each one full-batch step of the session's optimizer
-  // (Backend::start) with learning rate lr. Returns the loss of each epoch,
-  // taken from its forward pass before its update, as the article's loop
-  // does. The optimizer's state (momentum, Adam's moments and step count)
-  // carries over from one call to the next. A loss, or after the last update a
+  // Runs `count` epochs, each one step of the session's optimizer
+  // (Backend::start) with learning rate lr per batch. Returns the loss of
+  // each epoch: each sample's loss at the parameters its batch's step
+  // started from, averaged over the epoch's samples (with one batch, the
+  // loss before the epoch's update, as the article's loop has it). The
+  // optimizer's state (momentum, Adam's moments and step count) and the
+  // batches' order carry over from one call to the next. A loss, or after the last update a
   // parameter, that is NaN or infinite throws Error (diverged) "training
   // diverged at epoch E", E counting every epoch the session has run.
   std::vector<double> run_epochs(std::size_t count, double lr);
@@ -121,12 +124,14 @@ class Backend {
   virtual std::string name() const = 0;
 
   // Starts training `params` on `data` with `optimizer` (validate()d; its
-  // state starts at zero). The session may keep a reference to `data`: it
-  // must outlive the session (so a temporary is refused).
+  // state starts at zero), in `batches`. The session may keep a reference
+  // to `data`: it must outlive the session (so a temporary is refused).
+  // The cuda backend takes whole-data-set batches only, so far (an Error,
+  // usage, says so).
   std::unique_ptr<TrainingSession> start(const Dataset& data, const Parameters& params, Precision precision,
-                                         const Optimizer& optimizer = {}) const;
+                                         const Optimizer& optimizer = {}, const Batches& batches = {}) const;
   std::unique_ptr<TrainingSession> start(Dataset&& data, const Parameters& params, Precision precision,
-                                         const Optimizer& optimizer = {}) const = delete;
+                                         const Optimizer& optimizer = {}, const Batches& batches = {}) const = delete;
 
   // Output probabilities, (samples, outputs) row-major.
   std::vector<double> predict(const Parameters& params, const Dataset& data,
@@ -134,7 +139,8 @@ class Backend {
 
  protected:
   virtual std::unique_ptr<TrainingSession> start_impl(const Dataset& data, const Parameters& params,
-                                                      Precision precision, const Optimizer& optimizer) const = 0;
+                                                      Precision precision, const Optimizer& optimizer,
+                                                      const Batches& batches) const = 0;
   virtual std::vector<double> predict_impl(const Parameters& params, const Dataset& data,
                                            Precision precision) const = 0;
 };

@@ -15,6 +15,7 @@ struct TrainOptions {
   std::size_t epochs = 10000;
   double lr = 1.0;
   Optimizer optimizer;                  // sgd by default, the article's
+  Batches batches;                      // the whole data set by default, the article's
   Precision precision = Precision::f32;
   std::size_t log_every = 1000;         // 0: no log points, one segment
   std::size_t checkpoint_every = 0;     // 0: no checkpoints
