@@ -39,6 +39,9 @@ struct RunArgs : CommonArgs {
 };
 
 struct TrainArgs : RunArgs {
+  std::string validation_csv;              // scored at every log point
+  std::optional<double> validation_split;  // or the last share of the data set
+  std::int64_t early_stopping = 0;         // log points without a lower validation loss before stopping
   std::string backend = "auto";
   std::string precision = "f32";
   std::int64_t log_every = 1000;

@@ -193,6 +193,18 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(std::int64_t{0}, std::int64_t{100'000'000}))
       ->capture_default_str();
   add_run_options(*train_cmd, train_args);
+  auto* validation_data = train_cmd->add_option("--validation-data", train_args.validation_csv,
+                                                "CSV file of validation samples, scored at every log point")
+                              ->check(kNonEmptyPath);
+  train_cmd->add_option("--validation-split", train_args.validation_split,
+                        "Validate on the last share F of --data (0 < F < 1), taken in file order before any shuffling")
+      ->check(CLI::Range(0.0, 1.0))
+      ->excludes(validation_data);
+  train_cmd->add_option("--early-stopping", train_args.early_stopping,
+                        "Stop after this many log points without a lower validation loss, keeping the best network")
+      ->check(kWholeNumber)
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 40))
+      ->capture_default_str();
   train_cmd->add_option("--loss-csv", train_args.loss_csv, "Write every epoch's loss to this CSV file")
       ->check(kNonEmptyPath);
   auto* params_csv = train_cmd->add_option("--params-csv", train_args.params_csv,

@@ -72,6 +72,24 @@ Batches chosen_batches(const RunArgs& args) {
   return b;
 }
 
+Dataset split_off_validation(Dataset& data, double share) {
+  const std::size_t n = data.samples();
+  const auto keep = static_cast<std::size_t>(std::floor(static_cast<double>(n) * (1.0 - share)));
+  if (keep == 0 || keep >= n) {
+    throw Error(ErrorKind::usage, "--validation-split " + std::to_string(share) + " of " + count_of(n, "sample") +
+                                      " leaves " + count_of(keep, "sample") + " to train and " +
+                                      count_of(n - keep, "sample") + " to validate; each needs one at least");
+  }
+  Dataset validation;
+  validation.inputs = data.inputs;
+  validation.outputs = data.outputs;
+  validation.features.assign(data.features.begin() + keep * data.inputs, data.features.end());
+  validation.targets.assign(data.targets.begin() + keep * data.outputs, data.targets.end());
+  data.features.resize(keep * data.inputs);
+  data.targets.resize(keep * data.outputs);
+  return validation;
+}
+
 Parameters initial_parameters(const RunArgs& args, const Dataset& data) {
   if (!args.init_csv.empty()) return load_network(args.init_csv, data);
   const Shape shape{data.inputs, static_cast<std::size_t>(args.hidden), data.outputs};
@@ -158,19 +176,36 @@ void check_writable(const std::string& path, const std::string& what) {
 }
 
 void write_losses(const std::string& path, const std::vector<std::string>& names,
-                  const std::vector<const std::vector<double>*>& losses) {
+                  const std::vector<const std::vector<double>*>& losses,
+                  const std::vector<ValidationPoint>* validation) {
   if (path.empty()) return;
   OutputFile file(path, "loss file");
   std::ostream& out = file.stream();
   out << "epoch";
   for (const auto& name : names) out << ',' << name;
+  if (validation != nullptr) out << ",validation_loss,validation_accuracy";
   out << '\n';
-  char cell[32];
-  for (std::size_t e = 0; e < losses.front()->size(); ++e) {
+  char cell[64];
+  const std::size_t epochs = losses.front()->size();
+  auto next_point = validation != nullptr ? validation->begin() : std::vector<ValidationPoint>::const_iterator{};
+  for (std::size_t e = 0; e < epochs || (validation != nullptr && next_point != validation->end()); ++e) {
     out << e;
     for (const auto* run : losses) {
-      std::snprintf(cell, sizeof cell, ",%.17g", (*run)[e]);
-      out << cell;
+      if (e < epochs) {
+        std::snprintf(cell, sizeof cell, ",%.17g", (*run)[e]);
+        out << cell;
+      } else {
+        out << ',';
+      }
+    }
+    if (validation != nullptr) {
+      if (next_point != validation->end() && next_point->epoch == e) {
+        std::snprintf(cell, sizeof cell, ",%.17g,%.17g", next_point->loss, next_point->accuracy);
+        out << cell;
+        ++next_point;
+      } else {
+        out << ",,";
+      }
     }
     out << '\n';
   }

@@ -21,6 +21,11 @@ Dataset load_data(const CommonArgs& args);
 // widths fit the data.
 Parameters load_network(const std::string& path, const Dataset& data);
 
+// Splits `data` for --validation-split F as Keras does: the first
+// floor(N (1 - F)) samples in file order train, the rest validate (before
+// any shuffling). Each part must keep at least one sample.
+Dataset split_off_validation(Dataset& data, double share);
+
 // --init drawn with --seed for the data's widths and --hidden units, or the
 // network in the --init-csv file.
 Parameters initial_parameters(const RunArgs& args, const Dataset& data);
@@ -69,8 +74,12 @@ void check_writable(const std::string& path, const std::string& what);
 
 // "epoch,<name>,..." then one line per epoch, every loss with full
 // precision, into `path` whole (output_file.hpp). Nothing when path is empty.
+// With `validation`, two more columns, validation_loss and
+// validation_accuracy, filled at the epochs scored (empty elsewhere), and
+// a last line for a scoring after the last epoch.
 void write_losses(const std::string& path, const std::vector<std::string>& names,
-                  const std::vector<const std::vector<double>*>& losses);
+                  const std::vector<const std::vector<double>*>& losses,
+                  const std::vector<ValidationPoint>* validation = nullptr);
 
 // The parameters as Parameters::write_csv writes them, which --init-csv
 // reads back, into `path` whole. Nothing when path is empty.

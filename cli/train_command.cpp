@@ -5,6 +5,7 @@
 // each whole or not at all, every --checkpoint-every epochs and at the end.
 // SIGINT or SIGTERM stops it at the next safe point with those files
 // written for the epochs done (interruption.hpp).
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -32,16 +33,33 @@ void warn_if_the_loss_rose(const std::vector<double>& losses, double lr) {
   }
 }
 
+// " | Validation: loss 0.1234, accuracy 95.61%"
+std::string validation_text(const ValidationPoint& point) {
+  char accuracy[32];
+  std::snprintf(accuracy, sizeof accuracy, "%.2f%%", 100.0 * point.accuracy);
+  return " | Validation: loss " + format_loss(point.loss) + ", accuracy " + accuracy;
+}
+
 }  // namespace
 
 int train_command(const TrainArgs& args) {
   const Optimizer optimizer = chosen_optimizer(args);  // its flags' errors before any work
   // --params-csv may be the --init-csv it starts from: the continuation,
   // which replaces that file only once there is a new network to put there.
-  check_distinct_files({{"--data", args.data_csv}, {"--init-csv", args.init_csv}},
-                       {{"--loss-csv", args.loss_csv}, {"--params-csv", args.params_csv}},
-                       {"--init-csv", "--params-csv"});
-  const Dataset data = load_data(args);
+  check_distinct_files(
+      {{"--data", args.data_csv}, {"--init-csv", args.init_csv}, {"--validation-data", args.validation_csv}},
+      {{"--loss-csv", args.loss_csv}, {"--params-csv", args.params_csv}}, {"--init-csv", "--params-csv"});
+  const bool validating = !args.validation_csv.empty() || args.validation_split.has_value();
+  if (args.early_stopping != 0 && !validating) {
+    throw Error(ErrorKind::usage, "--early-stopping needs --validation-data or --validation-split");
+  }
+  Dataset data = load_data(args);
+  Dataset validation;
+  if (args.validation_split) {
+    validation = split_off_validation(data, *args.validation_split);
+  } else if (!args.validation_csv.empty()) {
+    validation = Dataset::from_csv(args.validation_csv);
+  }
   const Parameters initial = initial_parameters(args, data);
   check_writable(args.loss_csv, "loss file");
   check_writable(args.params_csv, "parameter file");
@@ -53,17 +71,20 @@ int train_command(const TrainArgs& args) {
   options.lr = chosen_learning_rate(args);
   options.optimizer = optimizer;
   options.batches = chosen_batches(args);
+  options.validation = validating ? &validation : nullptr;
+  options.early_stopping = static_cast<std::size_t>(args.early_stopping);
   options.precision = parse_precision(args.precision);
   options.log_every = static_cast<std::size_t>(args.log_every);
   options.checkpoint_every = static_cast<std::size_t>(args.checkpoint_every);
   options.stop = &stop_requested();
 
+  std::vector<ValidationPoint> scored;  // as train() scores them
   // A checkpoint is the two files as they would be if the run ended there,
   // the network first: a kill between the two leaves the loss file one
   // checkpoint behind, never a network older than its losses.
   auto checkpoint = [&](const Parameters& params, const std::vector<double>& losses) {
     write_parameters(args.params_csv, params);
-    write_losses(args.loss_csv, {"loss"}, {&losses});
+    write_losses(args.loss_csv, {"loss"}, {&losses}, validating ? &scored : nullptr);
   };
 
   const std::size_t batch = options.batches.size;
@@ -85,16 +106,35 @@ int train_command(const TrainArgs& args) {
                  "state afresh, so it does not repeat an uninterrupted run's bits\n",
                  std::string(to_string(options.optimizer.kind)).c_str());
   }
+  if (validating) {
+    std::fprintf(stderr, "backprop: validating on %s%s\n", count_of(validation.samples(), "sample").c_str(),
+                 args.validation_split ? " (the end of --data)" : "");
+  }
   TrainResult result;
   {
     const StoppableWork stoppable;
     result = train(
         *backend, data, initial, options,
-        [](std::size_t epoch, double loss) {
-          std::printf("Epoch %5zu | Loss: %s\n", epoch, format_loss(loss).c_str());
+        [&](std::size_t epoch, double loss) {
+          std::string line = "Epoch " + std::string(5 - std::min<std::size_t>(5, std::to_string(epoch).size()), ' ') +
+                             std::to_string(epoch) + " | Loss: " + format_loss(loss);
+          if (!scored.empty() && scored.back().epoch == epoch) line += validation_text(scored.back());
+          std::printf("%s\n", line.c_str());
           std::fflush(stdout);
         },
-        checkpoint);
+        checkpoint, [&](const ValidationPoint& point) { scored.push_back(point); });
+  }
+  // The scoring after the last epoch, which no log line shows.
+  if (validating && !scored.empty() && scored.back().epoch == result.losses.size() && !result.stopped_early) {
+    std::printf("After %zu epochs%s\n", result.losses.size(), validation_text(scored.back()).c_str());
+  }
+  if (result.stopped_early) {
+    const auto best = std::find_if(scored.begin(), scored.end(),
+                                   [&](const ValidationPoint& p) { return p.epoch == result.best_epoch; });
+    std::fprintf(stderr,
+                 "backprop: stopped early at epoch %zu: %zu log points without a lower validation loss; keeping "
+                 "the network of epoch %zu (validation loss %s)\n",
+                 result.losses.size(), options.early_stopping, result.best_epoch, format_loss(best->loss).c_str());
   }
   warn_if_the_loss_rose(result.losses, options.lr);
 
@@ -102,13 +142,13 @@ int train_command(const TrainArgs& args) {
     std::fprintf(stderr, "backprop: interrupted at epoch %zu of %zu\n", result.losses.size(), options.epochs);
     // The files as of the epochs done; none when no epoch was.
     if (!result.losses.empty()) {
-      write_losses(args.loss_csv, {"loss"}, {&result.losses});
+      write_losses(args.loss_csv, {"loss"}, {&result.losses}, validating ? &scored : nullptr);
       write_parameters(args.params_csv, result.params);
     }
     return 128 + stop_signal();
   }
   print_predictions(data, backend->predict(result.params, data, options.precision));
-  write_losses(args.loss_csv, {"loss"}, {&result.losses});
+  write_losses(args.loss_csv, {"loss"}, {&result.losses}, validating ? &scored : nullptr);
   write_parameters(args.params_csv, result.params);
   return 0;
 }

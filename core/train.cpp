@@ -40,14 +40,61 @@ void validate(const TrainOptions& options) {
     throw Error(ErrorKind::usage, "learning rate must be a finite number above 0");
   }
   validate(options.optimizer);
+  if (options.early_stopping != 0 && options.validation == nullptr) {
+    throw Error(ErrorKind::usage, "early stopping needs validation data");
+  }
+}
+
+ValidationPoint score(const Backend& backend, const Parameters& params, const Dataset& validation,
+                      Precision precision, std::size_t epoch) {
+  const std::vector<double> p = backend.predict(params, validation, precision);
+  double loss = 0;
+  std::size_t right = 0;
+  for (std::size_t k = 0; k < p.size(); ++k) {
+    const double y = validation.targets[k];
+    const double clipped = std::clamp(p[k], 1e-9, 1 - 1e-9);
+    loss -= y * std::log(clipped) + (1 - y) * std::log(1 - clipped);
+    right += (p[k] > 0.5) == (y > 0.5) ? 1 : 0;
+  }
+  const double n = static_cast<double>(p.size());
+  return {epoch, loss / n, static_cast<double>(right) / n};
 }
 
 TrainResult train(const Backend& backend, const Dataset& data, const Parameters& initial,
-                  const TrainOptions& options, const LogCallback& on_log, const CheckpointCallback& on_checkpoint) {
+                  const TrainOptions& options, const LogCallback& on_log, const CheckpointCallback& on_checkpoint,
+                  const ValidationCallback& on_validation) {
   validate(options);
+  if (options.validation != nullptr) {
+    validate(*options.validation);
+    if (options.validation->inputs != data.inputs || options.validation->outputs != data.outputs) {
+      throw Error(ErrorKind::data, "the validation data has " + std::to_string(options.validation->inputs) +
+                                       " features and " + std::to_string(options.validation->outputs) +
+                                       " targets per sample, the training data " + std::to_string(data.inputs) +
+                                       " and " + std::to_string(data.outputs));
+    }
+  }
   auto session = backend.start(data, initial, options.precision, options.optimizer, options.batches);
   TrainResult result;
   result.losses.reserve(options.epochs);
+  double best_loss = INFINITY;
+  std::size_t since_best = 0;
+  // Scores the parameters after `epoch` epochs; true when early stopping
+  // ends the run there.
+  auto score_now = [&](std::size_t epoch) {
+    const Parameters params = session->parameters();
+    const ValidationPoint point = score(backend, params, *options.validation, options.precision, epoch);
+    result.validation.push_back(point);
+    if (on_validation) on_validation(point);
+    if (options.early_stopping == 0) return false;
+    if (point.loss < best_loss) {
+      best_loss = point.loss;
+      result.params = params;
+      result.best_epoch = epoch;
+      since_best = 0;
+      return false;
+    }
+    return ++since_best >= options.early_stopping;
+  };
   // The next epoch that is a multiple of `every` after `done` (none: the end).
   auto next_multiple = [&](std::size_t done, std::size_t every) {
     return every == 0 ? options.epochs : std::min(options.epochs, (done / every + 1) * every);
@@ -59,6 +106,12 @@ TrainResult train(const Backend& backend, const Dataset& data, const Parameters&
       break;
     }
     const std::size_t done = result.losses.size();
+    const bool log_point = done == 0 || (options.log_every != 0 && done % options.log_every == 0);
+    if (options.validation != nullptr && log_point &&
+        (result.validation.empty() || result.validation.back().epoch != done) && score_now(done)) {
+      result.stopped_early = true;
+      break;
+    }
     std::size_t count =
         std::min(next_multiple(done, options.log_every), next_multiple(done, options.checkpoint_every)) - done;
     if (options.stop != nullptr) count = std::min(count, budget);
@@ -72,7 +125,11 @@ TrainResult train(const Backend& backend, const Dataset& data, const Parameters&
       on_checkpoint(session->parameters(), result.losses);
     }
   }
-  result.params = session->parameters();
+  if (options.validation != nullptr && !result.stopped_early && !result.interrupted &&
+      result.validation.back().epoch != result.losses.size()) {
+    score_now(result.losses.size());
+  }
+  if (options.early_stopping == 0 || result.validation.empty()) result.params = session->parameters();
   return result;
 }
 

@@ -675,3 +675,92 @@ TEST(CliOptimizers, AResumedStatefulRunSaysItsStateStartsAfresh) {
 }
 
 }  // namespace
+
+namespace {
+
+// --validation-split: the loss file gains the validation columns, filled
+// at the log points and after the last epoch; --early-stopping keeps the
+// best network, the one a run of that many epochs saves.
+TEST(CliValidation, SplitScoresAtLogPointsAndEarlyStoppingKeepsTheBest) {
+  const std::string data = std::string(BACKPROP_TEST_DATA_DIR) + "/breast_cancer.csv";
+  const std::string run = "train --backend cpu --precision f64 --data " + data +
+                          " --hidden 16 --seed 1 --optimizer adam --lr 0.01 --batch-size 64 --log-every 20 ";
+  TempFile loss("", ".csv"), best("", ".csv"), again("", ".csv");
+  const Outcome o = run_cli(run + "--epochs 300 --validation-split 0.2 --early-stopping 3 --loss-csv " + loss.path() +
+                            " --params-csv " + best.path());
+  ASSERT_EQ(o.status, 0) << o.err;
+  EXPECT_TRUE(contains(o.err, "validating on 114 samples (the end of --data)")) << o.err;
+  EXPECT_TRUE(contains(o.out, "Epoch    20 | Loss: ")) << o.out;
+  EXPECT_TRUE(contains(o.out, " | Validation: loss ")) << o.out;
+  const std::string text = slurp(loss.path());
+  EXPECT_EQ(text.substr(0, text.find('\n')), "epoch,loss,validation_loss,validation_accuracy");
+  const std::size_t at = o.err.find("keeping the network of epoch ");
+  ASSERT_NE(at, std::string::npos) << o.err;
+  const long epoch = std::strtol(o.err.c_str() + at + 29, nullptr, 10);
+  ASSERT_GT(epoch, 0);
+  // The same run to that epoch, on the same 455 samples, saves the same network.
+  TempFile head("", ".csv");
+  {
+    std::istringstream lines(slurp(data));
+    std::ofstream out(head.path());
+    std::string line;
+    for (int i = 0; i <= 455 && std::getline(lines, line); ++i) out << line << '\n';
+  }
+  const std::string to_best = "train --backend cpu --precision f64 --data " + head.path() +
+                              " --hidden 16 --seed 1 --optimizer adam --lr 0.01 --batch-size 64 --epochs " +
+                              std::to_string(epoch) + " --params-csv " + again.path();
+  ASSERT_EQ(run_cli(to_best).status, 0);
+  EXPECT_EQ(slurp(best.path()), slurp(again.path()));
+}
+
+// --validation-split F trains on the first floor(N (1 - F)) samples; a
+// split that leaves either side empty, and early stopping without
+// validation, are usage errors.
+TEST(CliValidation, SplitsAsKerasAndRefusesEmptySides) {
+  const Outcome one = run_cli("train --backend cpu --epochs 1 --samples 4 --validation-split 0.01");
+  ASSERT_EQ(one.status, 0) << one.err;
+  EXPECT_TRUE(contains(one.err, "validating on 1 sample (the end of --data)")) << one.err;
+  EXPECT_TRUE(contains(one.err, "training 2-4-1 on cpu (f32), 3 samples")) << one.err;
+  const std::vector<std::pair<std::string, std::string>> refused = {
+      {"--early-stopping 3", "--early-stopping needs --validation-data or --validation-split"},
+      {"--samples 4 --validation-split 0.9", "leaves 0 samples to train and 4 samples to validate"},
+      {"--samples 4 --validation-split 0", "leaves 4 samples to train and 0 samples to validate"},
+      {"--samples 1 --validation-split 0.5", "leaves 0 samples to train and 1 sample to validate"},
+      {"--validation-split 1.5", "--validation-split"},
+  };
+  for (const auto& [flags, words] : refused) {
+    SCOPED_TRACE(flags);
+    const Outcome o = run_cli("train --backend cpu --epochs 1 " + flags);
+    EXPECT_EQ(o.status, 2);
+    EXPECT_TRUE(contains(o.err, words)) << o.err;
+  }
+}
+
+}  // namespace
+
+namespace {
+
+// --validation-data: a file of its own gives the scores of the same
+// samples split off the end of --data.
+TEST(CliValidation, AFileScoresAsTheSameSamplesSplitOff) {
+  const std::string data = std::string(BACKPROP_TEST_DATA_DIR) + "/breast_cancer.csv";
+  std::istringstream lines(slurp(data));
+  TempFile head("", ".csv"), tail("", ".csv"), split_loss("", ".csv"), file_loss("", ".csv");
+  {
+    std::ofstream first(head.path()), last(tail.path());
+    std::string line;
+    for (int i = 0; std::getline(lines, line); ++i) {
+      if (i == 0) last << line << '\n';
+      (i <= 455 ? first : last) << line << '\n';
+    }
+  }
+  const std::string run = "train --backend cpu --hidden 16 --seed 1 --optimizer adam --epochs 30 --log-every 10 ";
+  ASSERT_EQ(run_cli(run + "--data " + data + " --validation-split 0.2 --loss-csv " + split_loss.path()).status, 0);
+  const Outcome o = run_cli(run + "--data " + head.path() + " --validation-data " + tail.path() + " --loss-csv " +
+                            file_loss.path());
+  ASSERT_EQ(o.status, 0) << o.err;
+  EXPECT_TRUE(contains(o.err, "validating on 114 samples\n")) << o.err;
+  EXPECT_EQ(slurp(split_loss.path()), slurp(file_loss.path()));
+}
+
+}  // namespace
