@@ -22,8 +22,8 @@ Dataset load_data(const CommonArgs& args) {
   return Dataset::xor_points(static_cast<std::size_t>(args.samples));
 }
 
-Parameters load_network(const std::string& path, const Dataset& data) {
-  Parameters saved = Parameters::from_csv(path);
+Parameters load_network(const std::string& path, const Dataset& data, OptimizerState* state) {
+  Parameters saved = Parameters::from_csv(path, state);
   if (saved.shape.inputs != data.inputs || saved.shape.outputs != data.outputs) {
     throw Error(ErrorKind::data, path + " holds a " + to_string(saved.shape) + " network; the data set has " +
                                      count_of(data.inputs, "input") + " and " + count_of(data.outputs, "output"));
@@ -90,8 +90,8 @@ Dataset split_off_validation(Dataset& data, double share) {
   return validation;
 }
 
-Parameters initial_parameters(const RunArgs& args, const Dataset& data) {
-  if (!args.init_csv.empty()) return load_network(args.init_csv, data);
+Parameters initial_parameters(const RunArgs& args, const Dataset& data, OptimizerState* state) {
+  if (!args.init_csv.empty()) return load_network(args.init_csv, data, state);
   const Shape shape{data.inputs, static_cast<std::size_t>(args.hidden), data.outputs};
   const auto kind = args.init == "xavier" ? Initialisation::xavier : Initialisation::numpy;
   return initialise(kind, shape, static_cast<std::uint32_t>(args.seed));
@@ -212,10 +212,10 @@ void write_losses(const std::string& path, const std::vector<std::string>& names
   file.commit();
 }
 
-void write_parameters(const std::string& path, const Parameters& params) {
+void write_parameters(const std::string& path, const Parameters& params, const OptimizerState* state) {
   if (path.empty()) return;
   OutputFile file(path, "parameter file");
-  params.write_csv(file.stream());
+  params.write_csv(file.stream(), state);
   file.commit();
 }
 

@@ -18,8 +18,8 @@ namespace backprop::cli {
 Dataset load_data(const CommonArgs& args);
 
 // The network saved in `path` by Parameters::write_csv, refused unless its
-// widths fit the data.
-Parameters load_network(const std::string& path, const Dataset& data);
+// widths fit the data; a checkpoint's state into `state` where given.
+Parameters load_network(const std::string& path, const Dataset& data, OptimizerState* state = nullptr);
 
 // Splits `data` for --validation-split F as Keras does: the first
 // floor(N (1 - F)) samples in file order train, the rest validate (before
@@ -28,7 +28,8 @@ Dataset split_off_validation(Dataset& data, double share);
 
 // --init drawn with --seed for the data's widths and --hidden units, or the
 // network in the --init-csv file.
-Parameters initial_parameters(const RunArgs& args, const Dataset& data);
+// A checkpoint's state, for --init-csv, into `state` where given.
+Parameters initial_parameters(const RunArgs& args, const Dataset& data, OptimizerState* state = nullptr);
 
 // --threads and --tf32; a --threads count above this machine's hardware
 // threads is lowered to them, with a note on stderr.
@@ -82,8 +83,9 @@ void write_losses(const std::string& path, const std::vector<std::string>& names
                   const std::vector<ValidationPoint>* validation = nullptr);
 
 // The parameters as Parameters::write_csv writes them, which --init-csv
-// reads back, into `path` whole. Nothing when path is empty.
-void write_parameters(const std::string& path, const Parameters& params);
+// reads back, into `path` whole, with `state` where given (a checkpoint).
+// Nothing when path is empty.
+void write_parameters(const std::string& path, const Parameters& params, const OptimizerState* state = nullptr);
 
 // A loss as the log lines print it: "0.6934", or "1.2346e+05" and
 // "3.0000e-07" where four decimals would be unreadable or say nothing.

@@ -60,7 +60,8 @@ int train_command(const TrainArgs& args) {
   } else if (!args.validation_csv.empty()) {
     validation = Dataset::from_csv(args.validation_csv);
   }
-  const Parameters initial = initial_parameters(args, data);
+  OptimizerState saved;  // --init-csv's checkpoint, if it is one
+  const Parameters initial = initial_parameters(args, data, &saved);
   check_writable(args.loss_csv, "loss file");
   check_writable(args.params_csv, "parameter file");
 
@@ -82,8 +83,12 @@ int train_command(const TrainArgs& args) {
   // A checkpoint is the two files as they would be if the run ended there,
   // the network first: a kill between the two leaves the loss file one
   // checkpoint behind, never a network older than its losses.
-  auto checkpoint = [&](const Parameters& params, const std::vector<double>& losses) {
-    write_parameters(args.params_csv, params);
+  // A checkpoint holds the state where resuming needs it: a stateful
+  // optimizer's arrays, or the position in a shuffled batch order. Full-
+  // batch sgd (the article's) resumes from the parameters alone.
+  const bool keep_state = optimizer.kind != OptimizerKind::sgd || args.batch_size != 0;
+  auto checkpoint = [&](const Parameters& params, const OptimizerState& state, const std::vector<double>& losses) {
+    write_parameters(args.params_csv, params, keep_state ? &state : nullptr);
     write_losses(args.loss_csv, {"loss"}, {&losses}, validating ? &scored : nullptr);
   };
 
@@ -98,13 +103,22 @@ int train_command(const TrainArgs& args) {
                backend->name().c_str(), std::string(to_string(options.precision)).c_str(),
                count_of(data.samples(), "sample").c_str(), std::string(to_string(options.optimizer.kind)).c_str(),
                options.lr, batches.c_str());
-  // A saved network holds no optimizer state yet: say what a resumed run
-  // of a stateful optimizer starts from.
-  if (options.optimizer.state_arrays() != 0 && (!args.init_csv.empty() || options.checkpoint_every != 0)) {
-    std::fprintf(stderr,
-                 "backprop: note: --params-csv holds the parameters only: a run resumed from it starts %s's "
-                 "state afresh, so it does not repeat an uninterrupted run's bits\n",
-                 std::string(to_string(options.optimizer.kind)).c_str());
+  // Going on from a checkpoint: its state where it is this optimizer's.
+  if (!args.init_csv.empty()) {
+    const std::string kind(to_string(optimizer.kind));
+    if (!saved.values.empty() && !holds_state_of(saved, optimizer)) {
+      std::fprintf(stderr, "backprop: note: %s holds %s's state; %s starts its own from zero\n",
+                   args.init_csv.c_str(), std::string(to_string(saved.kind)).c_str(), kind.c_str());
+      saved.values.clear();
+      saved.steps = 0;
+    } else if (saved.values.empty() && optimizer.state_arrays() != 0) {
+      std::fprintf(stderr, "backprop: note: %s holds no %s state; it starts from zero\n", args.init_csv.c_str(),
+                   kind.c_str());
+      saved.steps = 0;
+    }
+    options.resume = &saved;
+    // The batch order the checkpoint's run drew, unless asked otherwise.
+    if (!args.shuffle_seed && saved.epochs != 0) options.batches.seed = saved.shuffle_seed;
   }
   if (validating) {
     std::fprintf(stderr, "backprop: validating on %s%s\n", count_of(validation.samples(), "sample").c_str(),
@@ -143,13 +157,13 @@ int train_command(const TrainArgs& args) {
     // The files as of the epochs done; none when no epoch was.
     if (!result.losses.empty()) {
       write_losses(args.loss_csv, {"loss"}, {&result.losses}, validating ? &scored : nullptr);
-      write_parameters(args.params_csv, result.params);
+      write_parameters(args.params_csv, result.params, keep_state ? &result.state : nullptr);
     }
     return 128 + stop_signal();
   }
   print_predictions(data, backend->predict(result.params, data, options.precision));
   write_losses(args.loss_csv, {"loss"}, {&result.losses}, validating ? &scored : nullptr);
-  write_parameters(args.params_csv, result.params);
+  write_parameters(args.params_csv, result.params, keep_state ? &result.state : nullptr);
   return 0;
 }
 

@@ -75,6 +75,17 @@ std::vector<double> Backend::predict(const Parameters& params, const Dataset& da
   return predict_impl(params, data, precision);
 }
 
+OptimizerState TrainingSession::optimizer_state() const {
+  OptimizerState state = optimizer_state_impl();
+  state.epochs = epochs_run_;
+  return state;
+}
+
+void TrainingSession::restore(const OptimizerState& state) {
+  restore_impl(state);
+  epochs_run_ = static_cast<std::size_t>(state.epochs);
+}
+
 std::vector<double> TrainingSession::run_epochs(std::size_t count, double lr) {
   if (!(lr > 0.0) || !std::isfinite(lr)) {
     throw Error(ErrorKind::usage, "learning rate must be a finite number above 0, got " + std::to_string(lr));

@@ -3,9 +3,12 @@
 // backend does when a session starts and when it hands its parameters out.
 #pragma once
 
+#include <string>
 #include <vector>
 
+#include "backprop/error.hpp"
 #include "backprop/network.hpp"
+#include "backprop/optimizer.hpp"
 #include "parameter_layout.hpp"
 
 namespace backprop {
@@ -32,6 +35,23 @@ Parameters unflatten_parameters(const Shape& shape, const T* flat) {
   p.W2.assign(flat + at.W2(), flat + at.b2());
   p.b2.assign(flat + at.b2(), flat + at.count());
   return p;
+}
+
+// The checks of TrainingSession::restore: arrays of the session's optimizer,
+// `count` values each (or none at all, for a state with steps and epochs
+// only, which leaves a stateful optimizer's arrays at zero).
+inline void check_restorable(const OptimizerState& state, const Optimizer& optimizer, std::size_t count) {
+  if (state.values.empty()) return;
+  if (!holds_state_of(state, optimizer)) {
+    throw Error(ErrorKind::data, "the state holds " + std::string(to_string(state.kind)) + "'s arrays; the session's optimizer is " +
+                                     std::string(to_string(optimizer.kind)));
+  }
+  const std::size_t want = optimizer.state_arrays() * count;
+  if (state.values.size() != want) {
+    throw Error(ErrorKind::data, "the state holds " + std::to_string(state.values.size()) + " values; " +
+                                     std::string(to_string(optimizer.kind)) + " keeps " + std::to_string(want) +
+                                     " for this network");
+  }
 }
 
 }  // namespace backprop

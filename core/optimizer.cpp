@@ -34,17 +34,6 @@ void require_decay(double value, const char* name) {
 
 }  // namespace
 
-std::string_view to_string(OptimizerKind kind) {
-  switch (kind) {
-    case OptimizerKind::sgd: return "sgd";
-    case OptimizerKind::momentum: return "momentum";
-    case OptimizerKind::rmsprop: return "rmsprop";
-    case OptimizerKind::adam: return "adam";
-    case OptimizerKind::adamw: return "adamw";
-  }
-  return "unknown";
-}
-
 OptimizerKind parse_optimizer(std::string_view text) {
   for (const OptimizerKind kind : kKinds) {
     if (text == to_string(kind)) return kind;

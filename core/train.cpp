@@ -74,6 +74,7 @@ TrainResult train(const Backend& backend, const Dataset& data, const Parameters&
     }
   }
   auto session = backend.start(data, initial, options.precision, options.optimizer, options.batches);
+  if (options.resume != nullptr) session->restore(*options.resume);
   TrainResult result;
   result.losses.reserve(options.epochs);
   double best_loss = INFINITY;
@@ -89,6 +90,7 @@ TrainResult train(const Backend& backend, const Dataset& data, const Parameters&
     if (point.loss < best_loss) {
       best_loss = point.loss;
       result.params = params;
+      result.state = session->optimizer_state();
       result.best_epoch = epoch;
       since_best = 0;
       return false;
@@ -122,14 +124,17 @@ TrainResult train(const Backend& backend, const Dataset& data, const Parameters&
     result.losses.insert(result.losses.end(), losses.begin(), losses.end());
     if (on_checkpoint && options.checkpoint_every != 0 && result.losses.size() % options.checkpoint_every == 0 &&
         result.losses.size() < options.epochs) {
-      on_checkpoint(session->parameters(), result.losses);
+      on_checkpoint(session->parameters(), session->optimizer_state(), result.losses);
     }
   }
   if (options.validation != nullptr && !result.stopped_early && !result.interrupted &&
       result.validation.back().epoch != result.losses.size()) {
     score_now(result.losses.size());
   }
-  if (options.early_stopping == 0 || result.validation.empty()) result.params = session->parameters();
+  if (options.early_stopping == 0 || result.validation.empty()) {
+    result.params = session->parameters();
+    result.state = session->optimizer_state();
+  }
   return result;
 }
 

@@ -102,6 +102,7 @@ class CpuSession final : public TrainingSession {
         state_(optimizer.state_arrays() * layout_.count()),
         batch_(batches.size == 0 ? data.samples() : std::min(batches.size, data.samples())),
         shuffled_(batches.shuffle && batch_ < data.samples()),
+        order_seed_(batches.seed),
         order_rng_(batches.seed),
         batch_features_(shuffled_ ? batch_ * data.inputs : 0),
         batch_targets_(shuffled_ ? batch_ * data.outputs : 0),
@@ -150,6 +151,30 @@ class CpuSession final : public TrainingSession {
 
   bool parameters_finite_impl() const override {
     return std::all_of(params_.begin(), params_.end(), [](T v) { return std::isfinite(v); });
+  }
+
+  OptimizerState optimizer_state_impl() const override {
+    OptimizerState s;
+    s.kind = optimizer_.kind;
+    s.steps = steps_;
+    s.shuffle_seed = order_seed_;
+    s.values.assign(state_.begin(), state_.end());
+    return s;
+  }
+
+  void restore_impl(const OptimizerState& s) override {
+    check_restorable(s, optimizer_, layout_.count());
+    if (s.values.empty()) {
+      std::fill(state_.begin(), state_.end(), T(0));
+    } else {
+      std::transform(s.values.begin(), s.values.end(), state_.begin(), [](double v) { return static_cast<T>(v); });
+    }
+    steps_ = s.steps;
+    // The batch order after s.epochs epochs: their permutations drawn again.
+    order_rng_ = NumpyRandom(order_seed_);
+    if (shuffled_) {
+      for (std::uint64_t e = 0; e < s.epochs; ++e) order_rng_.permutation(data_.samples(), order_);
+    }
   }
 
   Gradients gradients_impl() override {
@@ -223,6 +248,7 @@ class CpuSession final : public TrainingSession {
   std::uint64_t steps_ = 0;               // updates so far
   const std::size_t batch_;               // samples per step (the last of an epoch may have fewer)
   const bool shuffled_;                   // batches in a new order each epoch
+  const std::uint32_t order_seed_;
   NumpyRandom order_rng_;                 // draws the orders, one permutation per epoch
   std::vector<std::uint32_t> order_;      // this epoch's (shuffled_)
   std::vector<float> batch_features_, batch_targets_;  // a gathered batch (shuffled_)

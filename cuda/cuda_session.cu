@@ -64,6 +64,7 @@ std::vector<double> CudaSession<T>::run_epochs_impl(std::size_t count, double lr
   check_parameters_finite(params_.data(), params_.size(), history_.data() + count, stream());
   auto losses = history_.download(count + 1, stream());
   last_run_seconds_ = Event::seconds_between(started_, finished_);
+  steps_ += count;
   parameters_finite_ = losses.back() == 1.0;
   losses.pop_back();
   return losses;
@@ -73,6 +74,30 @@ template <class T>
 Parameters CudaSession<T>::parameters_impl() const {
   const std::vector<T> flat = params_.download(params_.size(), stream());
   return unflatten_parameters({layout_.inputs, layout_.hidden, layout_.outputs}, flat.data());
+}
+
+template <class T>
+OptimizerState CudaSession<T>::optimizer_state_impl() const {
+  OptimizerState s;
+  s.kind = optimizer_.kind;
+  s.steps = steps_;
+  s.values = download_as_double(state_, stream());
+  return s;
+}
+
+template <class T>
+void CudaSession<T>::restore_impl(const OptimizerState& s) {
+  check_restorable(s, optimizer_, layout_.count());
+  if (s.values.empty()) {
+    if (state_.size() != 0) BACKPROP_CUDA_CHECK(cudaMemsetAsync(state_.data(), 0, state_.bytes(), stream()));
+  } else {
+    state_.upload(std::vector<T>(s.values.begin(), s.values.end()), stream());
+  }
+  StepScalars step;
+  step.step = s.steps;  // advance_step computes the next step's scalars from the count
+  step_.upload(std::vector<StepScalars>{step}, stream());
+  steps_ = s.steps;
+  stream_.synchronize();
 }
 
 template <class T>

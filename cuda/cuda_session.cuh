@@ -31,6 +31,8 @@ class CudaSession : public TrainingSession {
  protected:
   std::vector<double> run_epochs_impl(std::size_t count, double lr) final;
   Parameters parameters_impl() const final;
+  OptimizerState optimizer_state_impl() const final;
+  void restore_impl(const OptimizerState& state) final;
   std::size_t memory_bytes_impl() const final;
   // As checked on the device after the last run_epochs call.
   bool parameters_finite_impl() const final { return parameters_finite_; }
@@ -77,6 +79,7 @@ class CudaSession : public TrainingSession {
   DeviceBuffer<unsigned> epoch_;  // where the update writes the next loss
   DeviceBuffer<double> history_;  // losses of the current run_epochs call
   DeviceBuffer<StepScalars> step_;  // the scalars of the latest step, its count among them
+  std::uint64_t steps_ = 0;         // updates so far (one per epoch: whole-data-set batches)
   CapturedGraph epoch_graph_;
   double graph_lr_ = 0;            // what the captured epoch bakes in
   double* graph_history_ = nullptr;

@@ -9,6 +9,7 @@
 
 #include "backprop/backprop.hpp"
 #include "golden_file.hpp"
+#include "temp_file.hpp"
 
 namespace backprop::testing {
 
@@ -86,6 +87,39 @@ inline double largest_parameter_gap(const Parameters& a, const Parameters& b) {
     }
   }
   return worst;
+}
+
+// A run of `epochs` epochs against the same run in two sessions: the first
+// `first` epochs, its parameters and state saved as a checkpoint file and
+// read back, then a new session restored from them for the rest. The
+// second must have the first's bits.
+inline void check_resumed_run_has_the_bits(const Backend& backend, const OptimizerGolden& golden,
+                                           Precision precision, std::size_t epochs, std::size_t first) {
+  SCOPED_TRACE(golden.name + " " + std::string(to_string(precision)) + ", resumed after " + std::to_string(first));
+  const TrainOptions& o = golden.options;
+  auto whole = backend.start(golden.data, golden.initial, precision, o.optimizer, o.batches);
+  const std::vector<double> want = whole->run_epochs(epochs, o.lr);
+  auto before = backend.start(golden.data, golden.initial, precision, o.optimizer, o.batches);
+  std::vector<double> got = before->run_epochs(first, o.lr);
+  const OptimizerState state = before->optimizer_state();
+  EXPECT_EQ(state.epochs, first);
+  TempFile checkpoint("");
+  {
+    std::ofstream out(checkpoint.path());
+    before->parameters().write_csv(out, &state);
+  }
+  OptimizerState read;
+  const Parameters saved = Parameters::from_csv(checkpoint.path(), &read);
+  EXPECT_EQ(read.values, state.values);
+  EXPECT_EQ(read.steps, state.steps);
+  auto after = backend.start(golden.data, saved, precision, o.optimizer, o.batches);
+  after->restore(read);
+  EXPECT_EQ(after->epochs_run(), first);
+  const std::vector<double> rest = after->run_epochs(epochs - first, o.lr);
+  got.insert(got.end(), rest.begin(), rest.end());
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(after->parameters().W1, whole->parameters().W1);
+  EXPECT_EQ(after->optimizer_state().values, whole->optimizer_state().values);
 }
 
 inline double largest_gap(const std::vector<double>& a, const std::vector<double>& b) {

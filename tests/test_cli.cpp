@@ -662,16 +662,51 @@ TEST(CliOptimizers, MisplacedOrBadSettingsAreUsageErrors) {
   }
 }
 
-// A run resumed from --params-csv starts a stateful optimizer afresh, and
-// says so.
-TEST(CliOptimizers, AResumedStatefulRunSaysItsStateStartsAfresh) {
+// --params-csv of a stateful optimizer or mini-batches is a checkpoint:
+// --init-csv from it goes on with the bits of one longer run, for every
+// optimizer, shuffled batches included.
+TEST(CliOptimizers, AResumedRunHasTheBitsOfOneRun) {
+  const std::string data = std::string(BACKPROP_TEST_DATA_DIR) + "/breast_cancer.csv";
+  for (const std::string flags :
+       {"--optimizer adam --batch-size 64", "--optimizer adamw --lr 0.01", "--optimizer momentum --nesterov --lr 0.05",
+        "--optimizer rmsprop --batch-size 100 --no-shuffle", "--optimizer sgd --lr 0.1 --batch-size 50"}) {
+    SCOPED_TRACE(flags);
+    const std::string resume = "train --backend cpu --data " + data + " " + flags;
+    const std::string run = resume + " --hidden 8 --seed 7";
+    TempFile whole("", ".csv"), first("", ".csv"), second("", ".csv"), params("", ".csv"), whole_params("", ".csv");
+    ASSERT_EQ(run_cli(run + " --epochs 12 --loss-csv " + whole.path() + " --params-csv " + whole_params.path()).status,
+              0);
+    ASSERT_EQ(run_cli(run + " --epochs 5 --loss-csv " + first.path() + " --params-csv " + params.path()).status, 0);
+    EXPECT_TRUE(contains(slurp(params.path()), "\nepoch,0,0,5\n"));
+    const Outcome resumed = run_cli(resume + " --epochs 7 --init-csv " + params.path() + " --params-csv " +
+                                    params.path() + " --loss-csv " + second.path());
+    ASSERT_EQ(resumed.status, 0) << resumed.err;
+    EXPECT_FALSE(contains(resumed.err, "note")) << resumed.err;
+    std::vector<std::string> both = loss_cells(first.path());
+    for (const std::string& cell : loss_cells(second.path())) both.push_back(cell);
+    EXPECT_EQ(both, loss_cells(whole.path()));
+    // The second run's checkpoint counts on: 12 epochs.
+    std::string text = slurp(params.path());
+    EXPECT_EQ(text, slurp(whole_params.path()));
+  }
+}
+
+// A checkpoint of one optimizer resumed with another: the network is
+// taken, the state is not, and a note says so.
+TEST(CliOptimizers, AnotherOptimizersStateIsLeftWithANote) {
   TempFile params("", ".csv");
-  ASSERT_EQ(run_cli("train --backend cpu --epochs 5 --params-csv " + params.path()).status, 0);
-  const Outcome o = run_cli("train --backend cpu --epochs 5 --optimizer adam --init-csv " + params.path());
-  EXPECT_EQ(o.status, 0) << o.err;
-  EXPECT_TRUE(contains(o.err, "starts adam's state afresh")) << o.err;
-  const Outcome sgd = run_cli("train --backend cpu --epochs 5 --init-csv " + params.path());
-  EXPECT_FALSE(contains(sgd.err, "afresh")) << sgd.err;
+  ASSERT_EQ(run_cli("train --backend cpu --epochs 5 --optimizer adam --params-csv " + params.path()).status, 0);
+  const Outcome momentum = run_cli("train --backend cpu --epochs 5 --optimizer momentum --init-csv " + params.path());
+  EXPECT_EQ(momentum.status, 0) << momentum.err;
+  EXPECT_TRUE(contains(momentum.err, "holds adam's state; momentum starts its own from zero")) << momentum.err;
+  TempFile plain("", ".csv");
+  ASSERT_EQ(run_cli("train --backend cpu --epochs 5 --params-csv " + plain.path()).status, 0);
+  EXPECT_FALSE(contains(slurp(plain.path()), "step")) << "full-batch sgd writes the network alone";
+  const Outcome adam = run_cli("train --backend cpu --epochs 5 --optimizer adam --init-csv " + plain.path());
+  EXPECT_EQ(adam.status, 0) << adam.err;
+  EXPECT_TRUE(contains(adam.err, "holds no adam state; it starts from zero")) << adam.err;
+  const Outcome adamw = run_cli("train --backend cpu --epochs 5 --optimizer adamw --init-csv " + params.path());
+  EXPECT_FALSE(contains(adamw.err, "note")) << "adam and adamw share their state: " << adamw.err;
 }
 
 }  // namespace

@@ -497,6 +497,13 @@ TEST_P(CudaOnHostOptimizers, OneLaunchHasTheBitsOfReplays) {
                                              kOptimizerEpochs);
 }
 
+TEST_P(CudaOnHostOptimizers, AResumedRunHasTheBitsOfOneRun) {
+  const OptimizerGolden golden(GetParam());
+  for (const auto& backend : {emulated_cuda(), emulated_cuda(false, true, false), emulated_cuda(false, false)}) {
+    check_resumed_run_has_the_bits(*backend, golden, Precision::f32, 20, 7);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(TorchOptimCases, CudaOnHostOptimizers, ::testing::ValuesIn(full_batch_golden_cases()),
                          [](const auto& info) { return info.param; });
 

@@ -161,12 +161,14 @@ TEST_P(CudaOptimizers, EveryPathFollowsTheCpu) {
   REQUIRE_CUDA(cuda);
   const OptimizerGolden golden(GetParam());
   check_optimizer_follows_the_cpu(*cuda, golden);
+  check_resumed_run_has_the_bits(*cuda, golden, Precision::f32, 30, 13);
   BackendConfig gemms, replays;
   gemms.fuse_narrow = false;
   replays.epochs_in_one_launch = false;
   if (golden.data.inputs > 4) return;  // the default backend took the GEMMs already
   check_optimizer_follows_the_cpu(*make_backend("cuda", gemms), golden);
   check_optimizer_one_launch_matches_replays(*cuda, *make_backend("cuda", replays), golden);
+  check_resumed_run_has_the_bits(*make_backend("cuda", gemms), golden, Precision::f32, 30, 13);
 }
 
 INSTANTIATE_TEST_SUITE_P(TorchOptimCases, CudaOptimizers, ::testing::ValuesIn(full_batch_golden_cases()),

@@ -347,14 +347,14 @@ TEST(Train, StopsWhenAskedAndCheckpoints) {
   o.checkpoint_every = 1000;
   o.stop = &stop;
   std::vector<std::size_t> checkpoints;
-  const TrainResult whole = train(*cpu, data, start, o, {}, [&](const Parameters&, const std::vector<double>& losses) {
+  const TrainResult whole = train(*cpu, data, start, o, {}, [&](const Parameters&, const OptimizerState&, const std::vector<double>& losses) {
     checkpoints.push_back(losses.size());
   });
   EXPECT_FALSE(whole.interrupted);
   EXPECT_EQ(checkpoints, (std::vector<std::size_t>{1000, 2000, 3000, 4000}));
   // Stopped at the second checkpoint: the first 2000 epochs, bit for bit.
   Parameters at_stop;
-  const TrainResult stopped = train(*cpu, data, start, o, {}, [&](const Parameters& p, const std::vector<double>& losses) {
+  const TrainResult stopped = train(*cpu, data, start, o, {}, [&](const Parameters& p, const OptimizerState&, const std::vector<double>& losses) {
     if (losses.size() == 2000) {
       stop = true;
       at_stop = p;

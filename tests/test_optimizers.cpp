@@ -78,6 +78,15 @@ TEST_P(OptimizerGoldenTest, ARunInPiecesHasTheBitsOfOneCall) {
   EXPECT_EQ(pieces->parameters().W1, whole->parameters().W1);
 }
 
+// A checkpoint (parameters and state, through the CSV file) resumes a run
+// with the bits of one uninterrupted run, for every optimizer and batching.
+TEST_P(OptimizerGoldenTest, AResumedRunHasTheBitsOfOneRun) {
+  const auto cpu = make_backend("cpu");
+  for (const Precision precision : {Precision::f32, Precision::f64}) {
+    testing::check_resumed_run_has_the_bits(*cpu, golden, precision, 30, 13);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(TorchOptim, OptimizerGoldenTest, ::testing::ValuesIn(testing::optimizer_golden_cases()),
                          [](const auto& info) { return info.param; });
 

@@ -131,8 +131,65 @@ INSTANTIATE_TEST_SUITE_P(
         Damage{kHead + "W1,0,0,1\nb1,0,0,2\n", {"no W2 or b2 values"}},
         // A huge claimed width is a missing value, found before anything is allocated.
         Damage{kOne + "W1,2000000000,0,5\n", {"W1 row 1 column 0 is missing"}},
-        Damage{kOne + std::string("W1,0,0\0,1\n", 11), {":6:", "binary"}}),
+        Damage{kOne + std::string("W1,0,0\0,1\n", 11), {":6:", "binary"}},
+        // A checkpoint's state.
+        Damage{kOne + "step,0,0,1.5\n", {":6:", "step '1.5' is not a whole number"}},
+        Damage{kOne + "epoch,0,0,-1\n", {":6:", "epoch '-1' is not a whole number"}},
+        Damage{kOne + "step,0,1,3\n", {":6:", "step has one column, column 0, not column 1"}},
+        Damage{kOne + "exp_avg.W3,0,0,1\n", {":6:", "'exp_avg.W3' is not a parameter", "exp_avg_sq"}},
+        Damage{kOne + "exp_avg.W1,0,0,1\n", {":6:", "the state arrays are not one optimizer's", "exp_avg with exp_avg_sq"}},
+        Damage{kOne + "momentum_buffer.W1,0,0,1\n", {"momentum_buffer has 1 values; the 1-1-1 network has 4"}},
+        Damage{kOne + "momentum_buffer.W1,0,3,1\n", {":6:", "momentum_buffer.W1 row 0 column 3 is outside the 1-1-1"}},
+        Damage{kOne + "square_avg.W1,0,0,1\nsquare_avg.b1,0,0,1\nsquare_avg.W2,0,0,1\nsquare_avg.b2,0,0,1\n"
+                      "exp_avg.b2,0,0,1\n", {":10:", "the state arrays are not one optimizer's"}},
+        Damage{kOne + "step,0,0,1\nstep,0,0,2\n", {":7:", "step row 0 column 0 is given twice, first on line 6"}}),
     [](const auto& info) { return "case" + std::to_string(info.index); });
+
+// A checkpoint: the network, then the state. It reads back whole, in any
+// order of lines; read as a network alone, its state is left.
+TEST(ParametersCsv, ACheckpointsStateReadsBackBitForBit) {
+  const Parameters p = init_xavier({3, 5, 2}, 7);
+  const std::size_t count = 3 * 5 + 5 + 5 * 2 + 2;
+  for (const OptimizerKind kind : {OptimizerKind::momentum, OptimizerKind::rmsprop, OptimizerKind::adam}) {
+    OptimizerState state;
+    state.kind = kind;
+    state.steps = 123456789012ull;
+    state.epochs = 42;
+    std::mt19937 rng(static_cast<unsigned>(kind));
+    state.values.resize(Optimizer::of(kind).state_arrays() * count);
+    for (double& v : state.values) v = std::ldexp(static_cast<double>(rng()), -40) - 0.001;
+    std::ostringstream out;
+    p.write_csv(out, &state);
+    std::string text = out.str();
+    // Reversed lines (the header kept first).
+    std::vector<std::string> lines;
+    std::istringstream in(text.substr(text.find('\n') + 1));
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    std::reverse(lines.begin(), lines.end());
+    std::string reversed = text.substr(0, text.find('\n') + 1);
+    for (const auto& line : lines) reversed += line + "\n";
+    TempFile file(reversed);
+    OptimizerState read;
+    expect_same_parameters(Parameters::from_csv(file.path(), &read), p);
+    EXPECT_EQ(read.kind, kind);
+    EXPECT_EQ(read.steps, state.steps);
+    EXPECT_EQ(read.epochs, state.epochs);
+    expect_same_bits(read.values, state.values, "state");
+    expect_same_parameters(Parameters::from_csv(file.path()), p);
+  }
+  // Only steps and epochs (sgd in shuffled batches): no arrays.
+  OptimizerState counts;
+  counts.steps = 9;
+  counts.epochs = 3;
+  std::ostringstream out;
+  p.write_csv(out, &counts);
+  TempFile file(out.str());
+  OptimizerState read;
+  Parameters::from_csv(file.path(), &read);
+  EXPECT_EQ(read.steps, 9u);
+  EXPECT_EQ(read.epochs, 3u);
+  EXPECT_TRUE(read.values.empty());
+}
 
 TEST(ParametersCsv, MissingFileIsNamed) {
   try {

@@ -71,8 +71,19 @@ class TrainingSession {
   // diverged at epoch E", E counting every epoch the session has run.
   std::vector<double> run_epochs(std::size_t count, double lr);
 
-  // Epochs run so far, over every run_epochs call.
+  // Epochs run so far, over every run_epochs call (and those of a restored
+  // state).
   std::size_t epochs_run() const { return epochs_run_; }
+
+  // Where the run stands (OptimizerState): with the parameters, what a
+  // later session needs to go on with the same bits.
+  OptimizerState optimizer_state() const;
+
+  // Goes on from `state`, as a session that had run state.epochs epochs
+  // would: the optimizer's arrays and step count, and the batch order. An
+  // Error (data) for arrays of another optimizer (holds_state_of) or of
+  // another size.
+  void restore(const OptimizerState& state);
 
   // The current parameters, converted to double.
   Parameters parameters() const { return parameters_impl(); }
@@ -98,6 +109,10 @@ class TrainingSession {
   virtual Parameters parameters_impl() const = 0;
   virtual Gradients gradients_impl() = 0;
   virtual std::size_t memory_bytes_impl() const = 0;
+  // The arrays and step count (epochs is the base's), and their restoring,
+  // checked against the session's optimizer and layout.
+  virtual OptimizerState optimizer_state_impl() const = 0;
+  virtual void restore_impl(const OptimizerState& state) = 0;
   // Whether every parameter is finite; by default from parameters_impl().
   // Inline, like every virtual of this class, so that a backend module
   // needs nothing of the library's objects for its sessions.

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "backprop/optimizer.hpp"
+
 namespace backprop {
 
 struct Shape {
@@ -42,14 +44,19 @@ struct Parameters {
   // As CSV: the line "parameter,row,column,value", then one line per value
   // of W1 (inputs x hidden), b1 (row 0), W2 (hidden x outputs) and b2
   // (row 0), such as "W1,1,3,-0.25", each printed so that it reads back to
-  // the same double.
-  void write_csv(std::ostream& out) const;
+  // the same double. With `state`, a checkpoint: also the lines "step,0,0,S",
+  // "epoch,0,0,E" and "shuffle_seed,0,0,K" and the state's arrays as torch.optim names them,
+  // shaped like the parameters ("exp_avg.W1,1,3,0.01", "exp_avg_sq.b2,...",
+  // "momentum_buffer.W2,...", "square_avg.b1,...").
+  void write_csv(std::ostream& out, const OptimizerState* state = nullptr) const;
 
   // What write_csv writes, its lines in any order; the shape comes from the
   // indices. Throws backprop::Error naming the file and line for a damaged
   // file: an unknown parameter, a bad index or value, a value given twice or
-  // missing.
-  static Parameters from_csv(const std::string& path);
+  // missing. A checkpoint's state goes to `state` where it is given (steps
+  // and epochs 0 and no arrays for a file without one); else it is checked
+  // and left.
+  static Parameters from_csv(const std::string& path, OptimizerState* state = nullptr);
 };
 
 // Throws backprop::Error unless the four arrays have the sizes the shape says

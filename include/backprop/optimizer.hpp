@@ -6,7 +6,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
+#include <vector>
 
 namespace backprop {
 
@@ -18,7 +20,17 @@ enum class OptimizerKind {
   adamw,     // torch.optim.AdamW: Adam with decoupled weight decay
 };
 
-std::string_view to_string(OptimizerKind kind);
+// Inline, as a backend module's messages use it.
+constexpr std::string_view to_string(OptimizerKind kind) {
+  switch (kind) {
+    case OptimizerKind::sgd: return "sgd";
+    case OptimizerKind::momentum: return "momentum";
+    case OptimizerKind::rmsprop: return "rmsprop";
+    case OptimizerKind::adam: return "adam";
+    case OptimizerKind::adamw: return "adamw";
+  }
+  return "unknown";
+}
 // "sgd", "momentum", "rmsprop", "adam" or "adamw"; anything else throws
 // backprop::Error (usage).
 OptimizerKind parse_optimizer(std::string_view text);
@@ -52,6 +64,31 @@ struct Optimizer {
   // correction). Inline, as state_arrays: a backend module calls them.
   constexpr bool counts_steps() const { return kind == OptimizerKind::adam || kind == OptimizerKind::adamw; }
 };
+
+// Where a session's run stands, to resume it with the same bits: the
+// optimizer's state arrays, its step count, and the epochs done (which fix
+// the next epoch's batch order). TrainingSession::optimizer_state() gives
+// it, TrainingSession::restore() takes it; Parameters::write_csv writes it
+// beside the network.
+struct OptimizerState {
+  OptimizerKind kind = OptimizerKind::sgd;  // whose arrays `values` holds (adam for adam and adamw)
+  std::uint64_t steps = 0;                  // updates taken
+  std::uint64_t epochs = 0;                 // epochs done
+  std::uint32_t shuffle_seed = 0;           // the run's Batches::seed: a restored session replays its own
+                                            // seed's orders, so the command line resumes with this one
+  // Optimizer::of(kind).state_arrays() arrays, each in the parameter layout
+  // [W1 | b1 | W2 | b2], one after the other: momentum's buffer, RMSprop's
+  // squares, or Adam's mean then squares (torch.optim's momentum_buffer,
+  // square_avg, exp_avg, exp_avg_sq).
+  std::vector<double> values;
+};
+
+// Whether `state`'s arrays are those `optimizer` keeps (adam and adamw
+// share theirs); sgd keeps none, so any state's steps and epochs suit it.
+inline bool holds_state_of(const OptimizerState& state, const Optimizer& optimizer) {
+  auto family = [](OptimizerKind k) { return k == OptimizerKind::adamw ? OptimizerKind::adam : k; };
+  return optimizer.state_arrays() == 0 || family(state.kind) == family(optimizer.kind);
+}
 
 // PyTorch's default learning rate for `kind`: 1e-3 for adam and adamw,
 // 1e-2 for rmsprop; for sgd and momentum, which have none there, the

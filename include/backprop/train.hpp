@@ -19,6 +19,10 @@ struct TrainOptions {
   Precision precision = Precision::f32;
   std::size_t log_every = 1000;         // 0: no log points, one segment
   std::size_t checkpoint_every = 0;     // 0: no checkpoints
+  // A run to go on from (TrainingSession::restore): `initial` then holds the
+  // parameters it saved. The losses, log points and checkpoints still count
+  // this call's epochs from 0. Null: a fresh start.
+  const OptimizerState* resume = nullptr;
   // Scored at epoch 0, at every log point and after the last epoch
   // (TrainResult::validation): its loss and accuracy at the parameters of
   // that moment. Null: none. It must outlive the call.
@@ -54,6 +58,7 @@ ValidationPoint score(const Backend& backend, const Parameters& params, const Da
 
 struct TrainResult {
   Parameters params;           // after the last update; with early stopping, those of best_epoch
+  OptimizerState state;        // where the run stands with `params`, to resume it
   std::vector<double> losses;  // losses[e] = loss of epoch e, before its update
   std::vector<ValidationPoint> validation;  // every scoring, in order (with options.validation)
   std::size_t best_epoch = 0;  // with early stopping: the scoring of the lowest validation loss
@@ -65,8 +70,9 @@ struct TrainResult {
 using LogCallback = std::function<void(std::size_t epoch, double loss)>;
 
 // Called after every checkpoint_every epochs with the parameters after
-// them and the losses so far.
-using CheckpointCallback = std::function<void(const Parameters& params, const std::vector<double>& losses)>;
+// them, where the run stands, and the losses so far.
+using CheckpointCallback =
+    std::function<void(const Parameters& params, const OptimizerState& state, const std::vector<double>& losses)>;
 
 // Called with each validation scoring as it is made: at a log point, before
 // that log point's LogCallback.
