@@ -15,6 +15,7 @@ namespace backprop::cli {
 struct CommonArgs {
   std::int64_t samples = 4;
   std::string data_csv;
+  std::int64_t targets = 1;  // target columns at the end of each --data line
   std::int64_t threads = 0;
   bool tf32 = false;
 };

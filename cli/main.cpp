@@ -79,6 +79,10 @@ void add_common_options(CLI::App& cmd, CommonArgs& args) {
                       ->check(kWholeNumber)
                       ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 32))
                       ->capture_default_str();
+  cmd.add_option("--targets", args.targets, "Target columns at the end of each --data line, one sigmoid output each")
+      ->check(kWholeNumber)
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 20))
+      ->capture_default_str();
   cmd.add_option("--data", args.data_csv, "CSV file: feature columns then the target, one sample a line ('-': stdin)")
       ->check(kNonEmptyPath)
       ->excludes(samples);

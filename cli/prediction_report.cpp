@@ -52,13 +52,28 @@ void print_predictions(const Dataset& data, const std::vector<double>& probabili
 
 void write_predictions(const std::string& path, const Dataset& data, const std::vector<double>& probabilities) {
   if (path.empty()) return;
-  if (data.outputs != 1) throw Error(ErrorKind::usage, "a predictions file holds one output a sample, not " + std::to_string(data.outputs));
   OutputFile file(path, "predictions file");
-  file.stream() << "target,probability\n";
-  char line[64];
+  const std::size_t outs = data.outputs;
+  // One output: "target,probability", the article's; K outputs: the K
+  // targets, then the K probabilities.
+  if (outs == 1) {
+    file.stream() << "target,probability\n";
+  } else {
+    for (std::size_t o = 0; o < outs; ++o) file.stream() << (o ? "," : "") << "target" << o;
+    for (std::size_t o = 0; o < outs; ++o) file.stream() << ",probability" << o;
+    file.stream() << '\n';
+  }
+  char cell[40];
   for (std::size_t s = 0; s < data.samples(); ++s) {
-    std::snprintf(line, sizeof line, "%.9g,%.17g\n", static_cast<double>(data.targets[s]), probabilities[s]);
-    file.stream() << line;
+    for (std::size_t o = 0; o < outs; ++o) {
+      std::snprintf(cell, sizeof cell, "%s%.9g", o ? "," : "", static_cast<double>(data.targets[s * outs + o]));
+      file.stream() << cell;
+    }
+    for (std::size_t o = 0; o < outs; ++o) {
+      std::snprintf(cell, sizeof cell, ",%.17g", probabilities[s * outs + o]);
+      file.stream() << cell;
+    }
+    file.stream() << '\n';
   }
   file.commit();
 }

@@ -17,9 +17,9 @@ namespace backprop::cli {
 void print_predictions(const Dataset& data, const std::vector<double>& probabilities);
 
 // "target,probability", then a line per sample in the data set's order,
-// each probability printed so that it reads back to the same double. The
-// command line's data sets have one output (one target column); another
-// width throws. Written whole (output_file.hpp); nothing when path is empty.
+// each probability printed so that it reads back to the same double; for
+// K outputs, "target0,...,targetK-1,probability0,...". Written whole
+// (output_file.hpp); nothing when path is empty.
 void write_predictions(const std::string& path, const Dataset& data, const std::vector<double>& probabilities);
 
 }  // namespace backprop::cli

@@ -15,7 +15,8 @@
 namespace backprop::cli {
 
 Dataset load_data(const CommonArgs& args) {
-  if (!args.data_csv.empty()) return Dataset::from_csv(args.data_csv);
+  if (!args.data_csv.empty()) return Dataset::from_csv(args.data_csv, static_cast<std::size_t>(args.targets));
+  if (args.targets != 1) throw Error(ErrorKind::usage, "--targets needs --data: the XOR points have one target");
   // Per sample: 12 bytes of data, 8 + 4 for the predictions printed at the
   // end; refused now rather than killed by the kernel part-way.
   require_host_memory(24.0 * static_cast<double>(args.samples), "--samples " + std::to_string(args.samples));

@@ -58,7 +58,7 @@ int train_command(const TrainArgs& args) {
   if (args.validation_split) {
     validation = split_off_validation(data, *args.validation_split);
   } else if (!args.validation_csv.empty()) {
-    validation = Dataset::from_csv(args.validation_csv);
+    validation = Dataset::from_csv(args.validation_csv, static_cast<std::size_t>(args.targets));
   }
   OptimizerState saved;  // --init-csv's checkpoint, if it is one
   const Parameters initial = initial_parameters(args, data, &saved);

@@ -38,7 +38,7 @@ namespace {
 // Parses a data file's text: a header line, optional, then one sample a line.
 class CsvReader {
  public:
-  explicit CsvReader(std::string path) : path_(std::move(path)) {}
+  CsvReader(std::string path, std::size_t targets) : path_(std::move(path)), targets_(targets) {}
 
   Dataset parse(std::string_view text) const {
     Dataset d;
@@ -48,8 +48,9 @@ class CsvReader {
       const bool first = columns == 0;
       if (first) {
         columns = cells.size();
-        if (columns < 2) {
-          fail(line_number, "found 1 column; need at least one feature column and a target column");
+        if (columns < targets_ + 1) {
+          fail(line_number, "found " + count_of(columns, "column") + "; need at least one feature column and " +
+                                count_of(targets_, "target column"));
         }
         // Every line a row of `columns` floats: refused now if that would not fit.
         const std::size_t lines = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
@@ -59,13 +60,12 @@ class CsvReader {
         if (is_header(cells)) return;
       }
       if (cells.size() != columns) {
-        fail(line_number, "expected " + std::to_string(columns) + " columns (" +
-                              std::to_string(columns - 1) + " features and a target), found " +
-                              std::to_string(cells.size()));
+        fail(line_number, "expected " + std::to_string(columns) + " columns (" + count_of(columns - targets_, "feature") +
+                              " and " + count_of(targets_, "target") + "), found " + std::to_string(cells.size()));
       }
       for (std::size_t c = 0; c < columns; ++c) {
         const float value = cell_value(cells[c], line_number, c + 1);
-        if (c + 1 < columns) {
+        if (c + targets_ < columns) {
           d.features.push_back(value);
         } else {
           if (!(value >= 0.0f && value <= 1.0f)) {
@@ -76,8 +76,8 @@ class CsvReader {
       }
     });
     if (d.targets.empty()) throw Error(ErrorKind::data, path_ + ": no data rows");
-    d.inputs = columns - 1;
-    d.outputs = 1;
+    d.inputs = columns - targets_;
+    d.outputs = targets_;
     return d;
   }
 
@@ -106,14 +106,20 @@ class CsvReader {
     return static_cast<float>(value);
   }
 
+  static std::string count_of(std::size_t n, const std::string& noun) {
+    return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
+  }
+
   std::string path_;
+  std::size_t targets_;
 };
 
 }  // namespace
 
-Dataset Dataset::from_csv(const std::string& path) {
+Dataset Dataset::from_csv(const std::string& path, std::size_t targets) {
+  if (targets == 0) throw Error(ErrorKind::usage, "a data set needs at least 1 target column");
   const std::string text = csv::read_text_file(path, "data file");
-  return CsvReader(path).parse(text);
+  return CsvReader(path, targets).parse(text);
 }
 
 void validate(const Dataset& d) {

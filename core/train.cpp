@@ -56,8 +56,9 @@ ValidationPoint score(const Backend& backend, const Parameters& params, const Da
     loss -= y * std::log(clipped) + (1 - y) * std::log(1 - clipped);
     right += (p[k] > 0.5) == (y > 0.5) ? 1 : 0;
   }
-  const double n = static_cast<double>(p.size());
-  return {epoch, loss / n, static_cast<double>(right) / n};
+  // Summed over outputs, averaged over samples: the training loss's form.
+  return {epoch, loss / static_cast<double>(validation.samples()),
+          static_cast<double>(right) / static_cast<double>(p.size())};
 }
 
 TrainResult train(const Backend& backend, const Dataset& data, const Parameters& initial,

@@ -58,6 +58,22 @@ def breast_cancer_csv(path):
     return X, y
 
 
+def iris_csv(path):
+    """Iris (150 samples, 4 features), z-scored, its three classes one-hot:
+    three sigmoid outputs, read with --targets 3."""
+    from sklearn.datasets import load_iris
+
+    data = load_iris()
+    X = data.data.astype(np.float64)
+    X = ((X - X.mean(axis=0)) / X.std(axis=0)).astype(np.float32)
+    y = np.eye(3, dtype=np.float32)[data.target]
+    with open(path, "w") as f:
+        f.write("sepal_length,sepal_width,petal_length,petal_width,setosa,versicolor,virginica\n")
+        for row, target in zip(X, y):
+            f.write(",".join("%.9g" % v for v in row) + "," + ",".join("%d" % t for t in target) + "\n")
+    return X, y
+
+
 def make_optimizer(kind, params, lr, settings):
     wd = settings.get("weight_decay", 0.0)
     if kind == "sgd":
@@ -81,7 +97,9 @@ def article_loss_and_gradients(X, y, W1, b1, W2, b2):
     A1 = torch.sigmoid(Z1)
     A2 = torch.sigmoid(A1 @ W2 + b2)
     clipped = A2.clamp(1e-9, 1 - 1e-9)
-    loss = -torch.mean(y * torch.log(clipped) + (1 - y) * torch.log(1 - clipped))
+    # Summed over the outputs, averaged over the samples: the gradient below
+    # (dZ2 / m) is this loss's, for any number of outputs.
+    loss = -(y * torch.log(clipped) + (1 - y) * torch.log(1 - clipped)).sum(dim=1).mean()
     m = X.shape[0]
     dZ2 = A2 - y
     dW2 = A1.T @ dZ2 / m
@@ -102,12 +120,12 @@ MOST_SENSITIVITY = 1e-11
 
 
 def train(kind, lr, epochs, seed, hidden, X, y, settings, batch_size, shuffle_seed, nudge=0.0):
-    W1_0, W2_0 = init_numpy(seed, X.shape[1], hidden, 1)
+    W1_0, W2_0 = init_numpy(seed, X.shape[1], hidden, y.shape[1])
     W1_0[0, 0] += nudge
     W1 = torch.tensor(W1_0, dtype=torch.float64)
     b1 = torch.zeros(hidden, dtype=torch.float64)
     W2 = torch.tensor(W2_0, dtype=torch.float64)
-    b2 = torch.zeros(1, dtype=torch.float64)
+    b2 = torch.zeros(y.shape[1], dtype=torch.float64)
     params = [W1, b1, W2, b2]
     optimizer = make_optimizer(kind, params, lr, settings)
     losses = []
@@ -150,6 +168,7 @@ def run_case(out_dir, name, kind, lr, epochs, seed, hidden, data, X32, y32, batc
         "seed %d" % seed,
         "hidden %d" % hidden,
         "data %s" % data,
+        "targets %d" % y.shape[1],
         "batch_size %d" % batch_size,
         "shuffle %d" % int(shuffle_seed is not None),
         "shuffle_seed %d" % (shuffle_seed or 0),
@@ -204,6 +223,11 @@ def main():
     run_case(out_dir, "mb_cancer_rmsprop", "rmsprop", 0.001, 30, batch_size=50, shuffle_seed=11, **cancer)
     run_case(out_dir, "mb_cancer_adam", "adam", 0.001, 40, batch_size=64, shuffle_seed=3, **cancer)
     run_case(out_dir, "mb_cancer_adamw", "adamw", 0.002, 30, batch_size=128, shuffle_seed=42, **cancer)
+    # Three sigmoid outputs (--targets 3).
+    Xi, yi = iris_csv(os.path.join(out_dir, "iris_onehot.csv"))
+    iris = dict(seed=3, hidden=8, data="iris_onehot.csv", X32=Xi, y32=yi)
+    run_case(out_dir, "iris_adam", "adam", 0.01, 200, **iris)
+    run_case(out_dir, "mb_iris_rmsprop", "rmsprop", 0.003, 40, batch_size=16, shuffle_seed=8, **iris)
 
 
 if __name__ == "__main__":

@@ -17,13 +17,13 @@ namespace backprop::testing {
 inline std::vector<std::string> full_batch_golden_cases() {
   return {"xor_sgd_l2",  "xor_momentum", "xor_nesterov",       "xor_rmsprop",   "xor_rmsprop_l2",
           "xor_adam",    "xor_adam_l2",  "xor_adamw",          "cancer_sgd",    "cancer_nesterov_l2",
-          "cancer_rmsprop", "cancer_adam", "cancer_adam_l2",   "cancer_adamw"};
+          "cancer_rmsprop", "cancer_adam", "cancer_adam_l2",   "cancer_adamw",   "iris_adam"};
 }
 
 // And with mini-batches, shuffled and in order.
 inline std::vector<std::string> mini_batch_golden_cases() {
   return {"mb_xor_adam",       "mb_cancer_sgd_l2", "mb_cancer_nesterov_in_order",
-          "mb_cancer_rmsprop", "mb_cancer_adam",   "mb_cancer_adamw"};
+          "mb_cancer_rmsprop", "mb_cancer_adam",   "mb_cancer_adamw", "mb_iris_rmsprop"};
 }
 
 inline std::vector<std::string> optimizer_golden_cases() {
@@ -43,7 +43,8 @@ struct OptimizerGolden {
   explicit OptimizerGolden(const std::string& case_name) : name(case_name) {
     const GoldenFile g(data_path("golden/optimizer_" + case_name + ".txt"));
     const std::string source = g.words("data").at(0);
-    data = source == "xor" ? Dataset::xor_points(4) : Dataset::from_csv(data_path(source));
+    const auto targets = static_cast<std::size_t>(g.number("targets"));
+    data = source == "xor" ? Dataset::xor_points(4) : Dataset::from_csv(data_path(source), targets);
     const Shape shape{data.inputs, static_cast<std::size_t>(g.number("hidden")), data.outputs};
     initial = init_numpy(shape, static_cast<std::uint32_t>(g.number("seed")));
     Optimizer& o = options.optimizer;

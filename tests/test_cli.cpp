@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -796,6 +797,33 @@ TEST(CliValidation, AFileScoresAsTheSameSamplesSplitOff) {
   ASSERT_EQ(o.status, 0) << o.err;
   EXPECT_TRUE(contains(o.err, "validating on 114 samples\n")) << o.err;
   EXPECT_EQ(slurp(split_loss.path()), slurp(file_loss.path()));
+}
+
+}  // namespace
+
+namespace {
+
+// --targets K: K sigmoid outputs from the last K columns; a saved network
+// of another width is refused; the predictions file has K of each.
+TEST(CliTargets, TheLastKColumnsAreTargets) {
+  TempFile data("x0,x1,xor,and\n0,0,0,0\n0,1,1,0\n1,0,1,0\n1,1,0,1\n"), params("", ".csv"),
+      predictions("", ".csv");
+  const Outcome o = run_cli("train --backend cpu --epochs 200 --targets 2 --data " + data.path() + " --params-csv " +
+                            params.path());
+  ASSERT_EQ(o.status, 0) << o.err;
+  EXPECT_TRUE(contains(o.err, "training 2-4-2 on cpu")) << o.err;
+  const Outcome wrong = run_cli("train --backend cpu --epochs 1 --data " + data.path() + " --init-csv " + params.path());
+  EXPECT_EQ(wrong.status, 1);
+  EXPECT_TRUE(contains(wrong.err, "holds a 2-4-2 network; the data set has 3 inputs and 1 output")) << wrong.err;
+  const Outcome scored = run_cli("evaluate --backend cpu --targets 2 --data " + data.path() + " --params-csv " +
+                                 params.path() + " --predictions-csv " + predictions.path());
+  ASSERT_EQ(scored.status, 0) << scored.err;
+  const std::string text = slurp(predictions.path());
+  EXPECT_EQ(text.substr(0, text.find('\n')), "target0,target1,probability0,probability1");
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 5);
+  const Outcome xor_points = run_cli("train --backend cpu --epochs 1 --targets 2");
+  EXPECT_EQ(xor_points.status, 2);
+  EXPECT_TRUE(contains(xor_points.err, "--targets needs --data")) << xor_points.err;
 }
 
 }  // namespace

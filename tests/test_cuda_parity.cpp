@@ -165,7 +165,8 @@ TEST_P(CudaOptimizers, EveryPathFollowsTheCpu) {
   BackendConfig gemms, replays;
   gemms.fuse_narrow = false;
   replays.epochs_in_one_launch = false;
-  if (golden.data.inputs > 4) return;  // the default backend took the GEMMs already
+  const Shape& shape = golden.initial.shape;
+  if (shape.inputs > 4 || shape.outputs != 1) return;  // the default backend took the GEMMs already
   check_optimizer_follows_the_cpu(*make_backend("cuda", gemms), golden);
   check_optimizer_one_launch_matches_replays(*cuda, *make_backend("cuda", replays), golden);
   check_resumed_run_has_the_bits(*make_backend("cuda", gemms), golden, Precision::f32, 30, 13);

@@ -18,10 +18,10 @@ namespace {
 using testing::TempFile;
 
 // Loading `contents` must throw an Error whose message contains each of `parts`.
-void expect_csv_error(const std::string& contents, std::initializer_list<std::string> parts) {
+void expect_csv_error(const std::string& contents, std::initializer_list<std::string> parts, std::size_t targets = 1) {
   TempFile file(contents);
   try {
-    Dataset::from_csv(file.path());
+    Dataset::from_csv(file.path(), targets);
     ADD_FAILURE() << "no error for:\n" << contents;
   } catch (const Error& e) {
     const std::string message = e.what();
@@ -80,6 +80,36 @@ TEST(Csv, HugeExponent) { expect_csv_error("0,0,0\n1,1e999,1\n", {":2:", "too la
 TEST(Csv, TargetAboveOne) { expect_csv_error("0,0,0\n0,1,1.5\n", {":2:", "target '1.5'", "[0, 1]"}); }
 TEST(Csv, TargetBelowZero) { expect_csv_error("x,y,t\n0,0,0\n0,1,1\n1,1,-0.1\n", {":4:", "target '-0.1'"}); }
 TEST(Csv, MixedHeaderIsAnError) { expect_csv_error("x,1,y\n0,0,0\n", {":1:", "'x' is not a number"}); }
+
+// --targets K: the last K columns are targets, one output each.
+TEST(Csv, SeveralTargetColumns) {
+  TempFile file("a,b,c,y0,y1\n1,2,3,0,1\n4,5,6,1,0.25\n");
+  const Dataset d = Dataset::from_csv(file.path(), 2);
+  EXPECT_EQ(d.inputs, 3u);
+  EXPECT_EQ(d.outputs, 2u);
+  EXPECT_EQ(d.features, (std::vector<float>{1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(d.targets, (std::vector<float>{0, 1, 1, 0.25f}));
+  const Dataset one = Dataset::from_csv(file.path());
+  EXPECT_EQ(one.inputs, 4u);
+}
+TEST(Csv, TargetColumnsNeedAFeatureBesides) {
+  expect_csv_error("0,1\n", {":1:", "found 2 columns; need at least one feature column and 2 target columns"}, 2);
+}
+TEST(Csv, EveryTargetColumnIsInRange) {
+  expect_csv_error("0,2,1\n", {":1:", "target '2' is outside [0, 1]"}, 2);
+}
+TEST(Csv, WrongColumnCountNamesTheTargets) {
+  expect_csv_error("0,0,0,1\n0,1,1\n", {":2:", "expected 4 columns (2 features and 2 targets), found 3"}, 2);
+}
+TEST(Csv, ZeroTargetColumnsIsAUsageError) {
+  TempFile file("0,1\n");
+  try {
+    Dataset::from_csv(file.path(), 0);
+    ADD_FAILURE() << "0 targets accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::usage);
+  }
+}
 
 TEST(Dataset, XorRepeatsTheFourPoints) {
   const Dataset d = Dataset::xor_points(6);

@@ -55,6 +55,20 @@ TEST(Validation, AScoreIsTheLossTrainingComputes) {
   EXPECT_EQ(point.accuracy, static_cast<double>(right) / static_cast<double>(probabilities.size()));
 }
 
+// With two outputs too: the loss sums the outputs, as training's does.
+TEST(Validation, AScoreSumsTheOutputsAsTrainingDoes) {
+  Dataset d = Dataset::xor_points(8);
+  d.outputs = 2;
+  d.targets.clear();
+  for (std::size_t s = 0; s < 8; ++s) {
+    d.targets.push_back(d.features[2 * s] != d.features[2 * s + 1] ? 1.0f : 0.0f);  // xor
+    d.targets.push_back(d.features[2 * s] * d.features[2 * s + 1]);                 // and
+  }
+  const auto cpu = make_backend("cpu");
+  const Parameters p = init_xavier({2, 5, 2}, 3);
+  EXPECT_NEAR(score(*cpu, p, d, Precision::f64).loss, cpu->start(d, p, Precision::f64)->gradients().loss, 1e-15);
+}
+
 // Scored at epoch 0, at every log point and after the last epoch, each
 // score that of the parameters at that moment.
 TEST(Validation, ScoresAtEveryLogPointAndAfterTheLastEpoch) {

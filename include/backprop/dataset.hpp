@@ -20,10 +20,11 @@ struct Dataset {
   // The article's XOR table repeated: sample i is XOR point i mod 4.
   static Dataset xor_points(std::size_t samples);
 
-  // One sample per line: the feature columns, then one target column.
-  // The first line may be a header (every cell non-numeric). Every problem is
-  // reported as backprop::Error naming the file and line.
-  static Dataset from_csv(const std::string& path);
+  // One sample per line: the feature columns, then `targets` target
+  // columns (one output each). The first line may be a header (every cell
+  // non-numeric). Every problem is reported as backprop::Error naming the
+  // file and line.
+  static Dataset from_csv(const std::string& path, std::size_t targets = 1);
 };
 
 // Throws backprop::Error unless the data set is non-empty, its arrays agree

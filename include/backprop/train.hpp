@@ -45,8 +45,9 @@ void validate(const TrainOptions& options);
 
 // A network's loss and accuracy on the validation data after `epoch`
 // epochs: the binary cross-entropy of its probabilities, clipped to
-// [1e-9, 1 - 1e-9] as the article's compute_loss does, averaged over
-// samples and outputs; and the share of outputs on the target's side of 0.5.
+// [1e-9, 1 - 1e-9] as the article's compute_loss does, summed over the
+// outputs and averaged over the samples, as the training loss is; and the
+// share of outputs on the target's side of 0.5.
 struct ValidationPoint {
   std::size_t epoch = 0;
   double loss = 0;
