@@ -56,7 +56,8 @@ void print_comparison(const std::vector<ComparedRun>& runs) {
 int compare_command(const CompareArgs& args) {
   const Optimizer optimizer = chosen_optimizer(args);  // its flags' errors before any work
   check_distinct_files({{"--data", args.data_csv}, {"--init-csv", args.init_csv}}, {{"--loss-csv", args.loss_csv}});
-  const Dataset data = load_data(args);
+  const bool f64 = std::find(args.precisions.begin(), args.precisions.end(), "f64") != args.precisions.end();
+  const Dataset data = load_data(args, f64);
   const Parameters initial = initial_parameters(args, data);
   check_writable(args.loss_csv, "loss file");
 

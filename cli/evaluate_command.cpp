@@ -15,7 +15,7 @@ namespace backprop::cli {
 int evaluate_command(const EvaluateArgs& args) {
   check_distinct_files({{"--data", args.data_csv}, {"--params-csv", args.params_csv}},
                        {{"--predictions-csv", args.predictions_csv}});
-  const Dataset data = load_data(args);
+  const Dataset data = load_data(args, parse_precision(args.precision) == Precision::f64);
   const Parameters params = load_network(args.params_csv, data);
   check_writable(args.predictions_csv, "predictions file");
 

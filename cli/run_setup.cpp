@@ -14,8 +14,10 @@
 
 namespace backprop::cli {
 
-Dataset load_data(const CommonArgs& args) {
-  if (!args.data_csv.empty()) return Dataset::from_csv(args.data_csv, static_cast<std::size_t>(args.targets));
+Dataset load_data(const CommonArgs& args, bool keep_f64) {
+  if (!args.data_csv.empty()) {
+    return Dataset::from_csv(args.data_csv, static_cast<std::size_t>(args.targets), keep_f64);
+  }
   if (args.targets != 1) throw Error(ErrorKind::usage, "--targets needs --data: the XOR points have one target");
   // Per sample: 12 bytes of data, 8 + 4 for the predictions printed at the
   // end; refused now rather than killed by the kernel part-way.
@@ -88,6 +90,12 @@ Dataset split_off_validation(Dataset& data, double share) {
   validation.targets.assign(data.targets.begin() + keep * data.outputs, data.targets.end());
   data.features.resize(keep * data.inputs);
   data.targets.resize(keep * data.outputs);
+  if (data.has_f64()) {
+    validation.features_f64.assign(data.features_f64.begin() + keep * data.inputs, data.features_f64.end());
+    validation.targets_f64.assign(data.targets_f64.begin() + keep * data.outputs, data.targets_f64.end());
+    data.features_f64.resize(keep * data.inputs);
+    data.targets_f64.resize(keep * data.outputs);
+  }
   return validation;
 }
 

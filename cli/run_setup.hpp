@@ -15,7 +15,8 @@
 namespace backprop::cli {
 
 // The CSV file of --data ("-": the standard input), or --samples XOR points.
-Dataset load_data(const CommonArgs& args);
+// keep_f64: the file's values in double too, for f64 runs.
+Dataset load_data(const CommonArgs& args, bool keep_f64 = false);
 
 // The network saved in `path` by Parameters::write_csv, refused unless its
 // widths fit the data; a checkpoint's state into `state` where given.

@@ -53,12 +53,13 @@ int train_command(const TrainArgs& args) {
   if (args.early_stopping != 0 && !validating) {
     throw Error(ErrorKind::usage, "--early-stopping needs --validation-data or --validation-split");
   }
-  Dataset data = load_data(args);
+  const bool f64 = parse_precision(args.precision) == Precision::f64;
+  Dataset data = load_data(args, f64);
   Dataset validation;
   if (args.validation_split) {
     validation = split_off_validation(data, *args.validation_split);
   } else if (!args.validation_csv.empty()) {
-    validation = Dataset::from_csv(args.validation_csv, static_cast<std::size_t>(args.targets));
+    validation = Dataset::from_csv(args.validation_csv, static_cast<std::size_t>(args.targets), f64);
   }
   OptimizerState saved;  // --init-csv's checkpoint, if it is one
   const Parameters initial = initial_parameters(args, data, &saved);

@@ -38,7 +38,8 @@ namespace {
 // Parses a data file's text: a header line, optional, then one sample a line.
 class CsvReader {
  public:
-  CsvReader(std::string path, std::size_t targets) : path_(std::move(path)), targets_(targets) {}
+  CsvReader(std::string path, std::size_t targets, bool keep_f64)
+      : path_(std::move(path)), targets_(targets), keep_f64_(keep_f64) {}
 
   Dataset parse(std::string_view text) const {
     Dataset d;
@@ -54,7 +55,8 @@ class CsvReader {
         }
         // Every line a row of `columns` floats: refused now if that would not fit.
         const std::size_t lines = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
-        require_host_memory(static_cast<double>(lines) * static_cast<double>(columns) * sizeof(float),
+        const double bytes_per_value = keep_f64_ ? sizeof(float) + sizeof(double) : sizeof(float);
+        require_host_memory(static_cast<double>(lines) * static_cast<double>(columns) * bytes_per_value,
                             "the data set in " + path_ + " (" + std::to_string(columns) + " columns, up to " +
                                 std::to_string(lines) + " rows)");
         if (is_header(cells)) return;
@@ -64,14 +66,16 @@ class CsvReader {
                               " and " + count_of(targets_, "target") + "), found " + std::to_string(cells.size()));
       }
       for (std::size_t c = 0; c < columns; ++c) {
-        const float value = cell_value(cells[c], line_number, c + 1);
+        const double value = cell_value(cells[c], line_number, c + 1);
         if (c + targets_ < columns) {
-          d.features.push_back(value);
+          d.features.push_back(static_cast<float>(value));
+          if (keep_f64_) d.features_f64.push_back(value);
         } else {
-          if (!(value >= 0.0f && value <= 1.0f)) {
+          if (!(value >= 0.0 && value <= 1.0)) {
             fail(line_number, "target " + csv::quote(cells[c]) + " is outside [0, 1]");
           }
-          d.targets.push_back(value);
+          d.targets.push_back(static_cast<float>(value));
+          if (keep_f64_) d.targets_f64.push_back(value);
         }
       }
     });
@@ -92,7 +96,8 @@ class CsvReader {
     return true;
   }
 
-  float cell_value(std::string_view cell, std::size_t line, std::size_t column) const {
+  // The cell's number, which float32 must hold too.
+  double cell_value(std::string_view cell, std::size_t line, std::size_t column) const {
     const std::string where = "column " + std::to_string(column) + ": ";
     if (cell.empty()) fail(line, where + "empty cell");
     double value;
@@ -103,7 +108,7 @@ class CsvReader {
     if (!std::isfinite(value) || std::fabs(value) > std::numeric_limits<float>::max()) {
       fail(line, where + csv::quote(cell) + " is infinite or too large for float32");
     }
-    return static_cast<float>(value);
+    return value;
   }
 
   static std::string count_of(std::size_t n, const std::string& noun) {
@@ -112,14 +117,15 @@ class CsvReader {
 
   std::string path_;
   std::size_t targets_;
+  bool keep_f64_;
 };
 
 }  // namespace
 
-Dataset Dataset::from_csv(const std::string& path, std::size_t targets) {
+Dataset Dataset::from_csv(const std::string& path, std::size_t targets, bool keep_f64) {
   if (targets == 0) throw Error(ErrorKind::usage, "a data set needs at least 1 target column");
   const std::string text = csv::read_text_file(path, "data file");
-  return CsvReader(path, targets).parse(text);
+  return CsvReader(path, targets, keep_f64).parse(text);
 }
 
 void validate(const Dataset& d) {
@@ -138,6 +144,26 @@ void validate(const Dataset& d) {
     if (!std::isfinite(d.features[i])) {
       throw Error(ErrorKind::data, "feature " + std::to_string(i % d.inputs) + " of sample " +
                   std::to_string(i / d.inputs) + " is not finite");
+    }
+  }
+  if (d.has_f64() || !d.targets_f64.empty()) {
+    if (d.features_f64.size() != d.features.size() || d.targets_f64.size() != d.targets.size()) {
+      throw Error(ErrorKind::usage, "data set's double arrays disagree with its float ones: " +
+                                        std::to_string(d.features_f64.size()) + " and " +
+                                        std::to_string(d.targets_f64.size()) + " values for " +
+                                        std::to_string(d.features.size()) + " and " + std::to_string(d.targets.size()));
+    }
+    for (std::size_t i = 0; i < d.features_f64.size(); ++i) {
+      if (!std::isfinite(d.features_f64[i])) {
+        throw Error(ErrorKind::data, "feature " + std::to_string(i % d.inputs) + " of sample " +
+                                         std::to_string(i / d.inputs) + " is not finite (double)");
+      }
+    }
+    for (std::size_t i = 0; i < d.targets_f64.size(); ++i) {
+      if (!(d.targets_f64[i] >= 0.0 && d.targets_f64[i] <= 1.0)) {
+        throw Error(ErrorKind::data, "target " + std::to_string(i % d.outputs) + " of sample " +
+                                         std::to_string(i / d.outputs) + " is outside [0, 1] (double)");
+      }
     }
   }
   for (std::size_t i = 0; i < d.targets.size(); ++i) {

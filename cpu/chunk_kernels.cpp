@@ -74,14 +74,14 @@ inline std::size_t padded_count(std::size_t n) { return (n + kPadding - 1) / kPa
 
 // xt[i * C + s] = x[s * inputs + i]: the chunk's features, one row per input.
 template <class T>
-void transpose(const float* x, std::size_t n, std::size_t C, T* xt, std::size_t inputs) {
+void transpose(const T* x, std::size_t n, std::size_t C, T* xt, std::size_t inputs) {
   for (std::size_t i = 0; i < inputs; ++i) {
     for (std::size_t s = 0; s < n; ++s) xt[i * C + s] = static_cast<T>(x[s * inputs + i]);
   }
 }
 // With the stride known, the compiler reads a sample's inputs as one group.
 template <std::size_t Inputs, class T>
-void transpose(const float* x, std::size_t n, std::size_t C, T* xt) {
+void transpose(const T* x, std::size_t n, std::size_t C, T* xt) {
   for (std::size_t s = 0; s < n; ++s) {
     for (std::size_t i = 0; i < Inputs; ++i) xt[i * C + s] = static_cast<T>(x[s * Inputs + i]);
   }
@@ -137,7 +137,7 @@ inline void store_sigmoid(const Block<double>& z, double* a) {
 }
 
 template <class T>
-void chunk_forward(const ChunkWeights<T>& w, const float* x, std::size_t n, const ChunkScratch<T>& scratch) {
+void chunk_forward(const ChunkWeights<T>& w, const T* x, std::size_t n, const ChunkScratch<T>& scratch) {
   const std::size_t C = scratch.stride;
   T* xt = scratch.x;
   switch (w.inputs) {  // a stride the compiler knows turns the strided loads into shuffles
@@ -201,7 +201,7 @@ void hidden_backward(const ChunkWeights<T>& w, std::size_t n, std::size_t padded
 }
 
 template <class T>
-void chunk_gradients(const ChunkWeights<T>& w, const float* x, const float* y, std::size_t n, T* work,
+void chunk_gradients(const ChunkWeights<T>& w, const T* x, const T* y, std::size_t n, T* work,
                      double* sums) {
   if constexpr (std::is_same_v<T, float>) {
     if (is_narrow(w)) return narrow_chunk_gradients(w, x, y, n, work, sums);

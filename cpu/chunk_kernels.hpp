@@ -81,10 +81,12 @@ template <class T>
 struct ChunkKernels {
   const char* isa;
   // Forward pass of n <= C samples; leaves A1 and Z2 in scratch.
-  void (*forward)(const ChunkWeights<T>& w, const float* x, std::size_t n, const ChunkScratch<T>& scratch);
+  // x, y: the chunk's features and targets in the working precision (the
+  // f64 sessions widen float data, or read a file's doubles).
+  void (*forward)(const ChunkWeights<T>& w, const T* x, std::size_t n, const ChunkScratch<T>& scratch);
   // Forward and backward; adds the chunk's summed loss and gradients to sums.
   // work: gradients_work_values(w) values from a 64-byte boundary.
-  void (*gradients)(const ChunkWeights<T>& w, const float* x, const float* y, std::size_t n, T* work,
+  void (*gradients)(const ChunkWeights<T>& w, const T* x, const T* y, std::size_t n, T* work,
                     double* sums);
   // p = σ(Z2) for the chunk, after forward.
   void (*probabilities)(const ChunkWeights<T>& w, std::size_t n, const ChunkScratch<T>& scratch, double* p);

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <thread>
+#include <type_traits>
 
 #include "backend_entry.hpp"
 #include "chunk_kernels.hpp"
@@ -44,6 +45,41 @@ struct Segmentation {
         chunks((samples + chunk - 1) / chunk),
         chunks_per_segment((chunks + most_segments(shape) - 1) / most_segments(shape)),
         segments((chunks + chunks_per_segment - 1) / chunks_per_segment) {}
+};
+
+// The data set in the working precision: the float arrays, a file's own
+// doubles (Dataset::features_f64), or, for float data trained in f64, a
+// widened copy.
+template <class T>
+class DataIn {
+ public:
+  explicit DataIn(const Dataset& d) {
+    if constexpr (std::is_same_v<T, float>) {
+      features_ = d.features.data();
+      targets_ = d.targets.data();
+    } else if (d.has_f64()) {
+      features_ = d.features_f64.data();
+      targets_ = d.targets_f64.data();
+    } else {
+      require_host_memory(static_cast<double>(d.features.size() + d.targets.size()) * sizeof(T),
+                          "the data set widened to double");
+      own_features_.assign(d.features.begin(), d.features.end());
+      own_targets_.assign(d.targets.begin(), d.targets.end());
+      features_ = own_features_.data();
+      targets_ = own_targets_.data();
+    }
+  }
+  DataIn(const DataIn&) = delete;
+  DataIn& operator=(const DataIn&) = delete;
+
+  const T* features() const { return features_; }
+  const T* targets() const { return targets_; }
+  std::size_t own_bytes() const { return (own_features_.size() + own_targets_.size()) * sizeof(T); }
+
+ private:
+  std::vector<T> own_features_, own_targets_;
+  const T* features_;
+  const T* targets_;
 };
 
 // The kernels' view of flat parameters (parameter_layout.hpp).
@@ -95,6 +131,7 @@ class CpuSession final : public TrainingSession {
   CpuSession(const Dataset& data, const Parameters& params, const Optimizer& optimizer, const Batches& batches,
              std::shared_ptr<ThreadPool> pool, const ChunkKernels<T>& kernels)
       : data_(data),
+        in_(data),
         shape_(params.shape),
         layout_(layout_of(params.shape)),
         params_(flat_parameters<T>(params)),
@@ -129,8 +166,7 @@ class CpuSession final : public TrainingSession {
           gather(first, n);
           sum_gradients(batch_features_.data(), batch_targets_.data(), n);
         } else {
-          sum_gradients(data_.features.data() + first * layout_.inputs,
-                        data_.targets.data() + first * layout_.outputs, n);
+          sum_gradients(in_.features() + first * layout_.inputs, in_.targets() + first * layout_.outputs, n);
         }
         loss_sum += sums_[layout_.loss()];
         update({optimizer_, lr}, n);
@@ -146,7 +182,7 @@ class CpuSession final : public TrainingSession {
   std::size_t memory_bytes_impl() const override {
     return scratch_.bytes() + (segment_sums_.size() + sums_.size()) * sizeof(double) +
            (params_.size() + state_.size()) * sizeof(T) + order_.capacity() * sizeof(std::uint32_t) +
-           (batch_features_.size() + batch_targets_.size()) * sizeof(float);
+           (batch_features_.size() + batch_targets_.size()) * sizeof(T) + in_.own_bytes();
   }
 
   bool parameters_finite_impl() const override {
@@ -178,7 +214,7 @@ class CpuSession final : public TrainingSession {
   }
 
   Gradients gradients_impl() override {
-    sum_gradients(data_.features.data(), data_.targets.data(), data_.samples());
+    sum_gradients(in_.features(), in_.targets(), data_.samples());
     const double n = static_cast<double>(data_.samples());
     auto mean = [&](std::size_t from, std::size_t to) {
       std::vector<double> v(sums_.begin() + from, sums_.begin() + to);
@@ -193,7 +229,7 @@ class CpuSession final : public TrainingSession {
  private:
   // sums_ = loss and gradients summed over the n samples at x, y (not yet
   // / n), cut as Segmentation(n, shape) says.
-  void sum_gradients(const float* x, const float* y, std::size_t n_samples) {
+  void sum_gradients(const T* x, const T* y, std::size_t n_samples) {
     const Segmentation cut(n_samples, shape_);
     const std::size_t width = layout_.sums();
     const ChunkWeights<T> w = weights();
@@ -223,8 +259,8 @@ class CpuSession final : public TrainingSession {
     const std::size_t in = layout_.inputs, out = layout_.outputs;
     for (std::size_t s = 0; s < n; ++s) {
       const std::size_t from = order_[first + s];
-      std::copy_n(data_.features.data() + from * in, in, batch_features_.data() + s * in);
-      std::copy_n(data_.targets.data() + from * out, out, batch_targets_.data() + s * out);
+      std::copy_n(in_.features() + from * in, in, batch_features_.data() + s * in);
+      std::copy_n(in_.targets() + from * out, out, batch_targets_.data() + s * out);
     }
   }
 
@@ -240,6 +276,7 @@ class CpuSession final : public TrainingSession {
   }
 
   const Dataset& data_;
+  const DataIn<T> in_;                    // data_ in T
   const Shape shape_;
   const ParameterLayout layout_;
   std::vector<T> params_;                 // (layout_.count())
@@ -251,7 +288,7 @@ class CpuSession final : public TrainingSession {
   const std::uint32_t order_seed_;
   NumpyRandom order_rng_;                 // draws the orders, one permutation per epoch
   std::vector<std::uint32_t> order_;      // this epoch's (shuffled_)
-  std::vector<float> batch_features_, batch_targets_;  // a gathered batch (shuffled_)
+  std::vector<T> batch_features_, batch_targets_;  // a gathered batch (shuffled_)
   // The most segments a sum over at most N samples takes: fewer samples may
   // take more than N's (65 chunks make 33 segments of 2, 64 make 64).
   const std::size_t most_segments_;
@@ -272,11 +309,12 @@ std::vector<double> predict_probabilities(const Parameters& params, const Datase
   const std::size_t work = ChunkScratch<T>::size(w.inputs, w.hidden, w.outputs);
   WorkerScratch<T> scratch(workers_that_fit<T>(pool.size(), work, n_samples * w.outputs), work);
   std::vector<double> probabilities(n_samples * w.outputs);
+  const DataIn<T> in(data);
   pool.parallel_for(cut.chunks, [&](std::size_t c, unsigned worker) {
     const std::size_t s0 = c * cut.chunk;
     const std::size_t n = std::min(cut.chunk, n_samples - s0);
     const ChunkScratch<T> arrays = ChunkScratch<T>::in(scratch[worker], w.inputs, w.hidden, w.outputs);
-    kernels.forward(w, data.features.data() + s0 * w.inputs, n, arrays);
+    kernels.forward(w, in.features() + s0 * w.inputs, n, arrays);
     kernels.probabilities(w, n, arrays, probabilities.data() + s0 * w.outputs);
   });
   return probabilities;

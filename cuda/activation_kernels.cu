@@ -30,7 +30,7 @@ __device__ void sum_row_lanes(T* lanes) {
 }
 
 template <class T>
-__global__ void bce_sigmoid_backward_kernel(T* z2, const float* y, const T* b2, std::size_t rows,
+__global__ void bce_sigmoid_backward_kernel(T* z2, const T* y, const T* b2, std::size_t rows,
                                             int outputs, T inv_samples, T* db2_partials,
                                             T* loss_partials) {
   __shared__ T db2_lanes[kReduceThreads];
@@ -123,7 +123,7 @@ void bias_sigmoid_forward(T* z1, const T* b1, std::size_t rows, int hidden, cuda
 }
 
 template <class T>
-void bce_sigmoid_backward(T* z2, const float* y, const T* b2, std::size_t rows, int outputs,
+void bce_sigmoid_backward(T* z2, const T* y, const T* b2, std::size_t rows, int outputs,
                           T inv_samples, T* db2_partials, T* loss_partials, cudaStream_t stream) {
   bce_sigmoid_backward_kernel<<<tile_grid(rows, outputs), tile_block(outputs), 0, stream>>>(
       z2, y, b2, rows, outputs, inv_samples, db2_partials, loss_partials);
@@ -155,7 +155,7 @@ void widen(const float* from, T* to, std::size_t count, cudaStream_t stream) {
 
 #define BACKPROP_INSTANTIATE(T)                                                                      \
   template void bias_sigmoid_forward<T>(T*, const T*, std::size_t, int, cudaStream_t);               \
-  template void bce_sigmoid_backward<T>(T*, const float*, const T*, std::size_t, int, T, T*, T*,     \
+  template void bce_sigmoid_backward<T>(T*, const T*, const T*, std::size_t, int, T, T*, T*,     \
                                         cudaStream_t);                                               \
   template void sigmoid_backward<T>(T*, const T*, std::size_t, int, T*, cudaStream_t);               \
   template void output_sigmoid<T>(const T*, const T*, std::size_t, int, T*, cudaStream_t);           \

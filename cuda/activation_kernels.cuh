@@ -40,7 +40,7 @@ void bias_sigmoid_forward(T* z1, const T* b1, std::size_t rows, int hidden, cuda
 //   db2_partials[block][o] = Σ_rows dZ2[:, o];  loss_partials[block] = Σ bce(Z2 + b2, y)
 // with row block `block`, column tile `tile` at loss_partials[block * tiles + tile].
 template <class T>
-void bce_sigmoid_backward(T* z2, const float* y, const T* b2, std::size_t rows, int outputs,
+void bce_sigmoid_backward(T* z2, const T* y, const T* b2, std::size_t rows, int outputs,
                           T inv_samples, T* db2_partials, T* loss_partials, cudaStream_t stream);
 
 // dZ1 = dA1 ⊙ A1 ⊙ (1 - A1), in place;  db1_partials[block][j] = Σ_rows dZ1[:, j].

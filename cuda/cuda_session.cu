@@ -22,15 +22,21 @@ CudaSession<T>::CudaSession(const Dataset& data, const Parameters& params, const
       state_(optimizer.state_arrays() * layout_.count()),
       epoch_(1),
       step_(1) {
+  // The data in T: float as it is; for double, a file's own values where
+  // kept (Dataset::features_f64), else the floats widened on the device.
   if constexpr (std::is_same_v<T, float>) {
     x_.upload(data.features, stream());
+    y_.upload(data.targets, stream());
+  } else if (data.has_f64()) {
+    x_.upload(data.features_f64, stream());
+    y_.upload(data.targets_f64, stream());
   } else {
     DeviceBuffer<float> staging(data.features.size());
     staging.upload(data.features, stream());
     widen(staging.data(), x_.data(), data.features.size(), stream());
+    y_.upload(std::vector<double>(data.targets.begin(), data.targets.end()), stream());
     stream_.synchronize();  // staging dies here
   }
-  y_.upload(data.targets, stream());
   params_.upload(flat_parameters<T>(params), stream());
   if (state_.size() != 0) BACKPROP_CUDA_CHECK(cudaMemsetAsync(state_.data(), 0, state_.bytes(), stream()));
   step_.upload(std::vector<StepScalars>(1), stream());

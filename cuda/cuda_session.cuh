@@ -71,7 +71,7 @@ class CudaSession : public TrainingSession {
   const Optimizer optimizer_;
   Stream stream_;
   DeviceBuffer<T> x_;       // (N, inputs)
-  DeviceBuffer<float> y_;   // (N, outputs)
+  DeviceBuffer<T> y_;       // (N, outputs)
   DeviceBuffer<T> params_;  // (layout_.count())
   DeviceBuffer<T> state_;   // (optimizer_.state_arrays(), layout_.count()), zeros at first
 

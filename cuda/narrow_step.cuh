@@ -69,7 +69,7 @@ template <class T>
 struct NarrowStep {
   int inputs, hidden;
   const T* x;       // (N, inputs)
-  const float* y;   // (N)
+  const T* y;       // (N)
   std::size_t samples;
   const T *W1, *b1, *W2, *b2;
   T inv_samples;    // dZ2 carries the 1/N, as on the GEMM path

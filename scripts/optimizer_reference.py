@@ -14,8 +14,9 @@ is torch.optim's own. The initial weights are the article's draw
 Data: the article's XOR table, and scikit-learn's breast cancer data set
 (569 samples, 30 features), z-scored with its own mean and standard
 deviation and rounded to float32, written to tests/data/breast_cancer.csv
-as a user would give it to `backprop train --data` (backprop stores
-features as float32, so the torch run starts from the same values).
+as a user would give it to `backprop train --data`. The torch runs read
+the files back in float64, as NumPy's loadtxt does: backprop's f64 trains
+on those values, its f32 on them rounded to float32.
 
 Mini-batch cases step once per batch of batch_size samples (the last
 smaller); shuffled ones visit the samples in the order of the e-th
@@ -43,19 +44,29 @@ import torch
 from numpy_reference import fmt, init_numpy, xor_data
 
 
-def breast_cancer_csv(path):
+def breast_cancer_csv(path, dtype=np.float32):
+    """z-scored; float32 values written with %.9g, or float64 with %.17g
+    (both read back to the same number)."""
     from sklearn.datasets import load_breast_cancer
 
     data = load_breast_cancer()
     X = data.data.astype(np.float64)
-    X = ((X - X.mean(axis=0)) / X.std(axis=0)).astype(np.float32)
+    X = ((X - X.mean(axis=0)) / X.std(axis=0)).astype(dtype)
     y = data.target.astype(np.float32).reshape(-1, 1)
+    digits = "%.9g" if dtype == np.float32 else "%.17g"
     with open(path, "w") as f:
         f.write(",".join(["f%d" % i for i in range(X.shape[1])] + ["malignant0_benign1"]) + "\n")
         for row, target in zip(X, y):
-            # %.9g reads back to the same float32.
-            f.write(",".join("%.9g" % v for v in row) + ",%d\n" % int(target[0]))
-    return X, y
+            f.write(",".join(digits % v for v in row) + ",%d\n" % int(target[0]))
+    return read_back(path, 1)
+
+
+def read_back(path, targets):
+    """The file as a NumPy user reads it, in float64: its own decimal values
+    (for %.9g, not quite the float32 values they came from), which is what
+    backprop's f64 trains on and, rounded to float32, its f32."""
+    values = np.loadtxt(path, delimiter=",", skiprows=1, dtype=np.float64, ndmin=2)
+    return values[:, :-targets], values[:, -targets:]
 
 
 def iris_csv(path):
@@ -71,7 +82,7 @@ def iris_csv(path):
         f.write("sepal_length,sepal_width,petal_length,petal_width,setosa,versicolor,virginica\n")
         for row, target in zip(X, y):
             f.write(",".join("%.9g" % v for v in row) + "," + ",".join("%d" % t for t in target) + "\n")
-    return X, y
+    return read_back(path, 3)
 
 
 def make_optimizer(kind, params, lr, settings):
@@ -223,6 +234,11 @@ def main():
     run_case(out_dir, "mb_cancer_rmsprop", "rmsprop", 0.001, 30, batch_size=50, shuffle_seed=11, **cancer)
     run_case(out_dir, "mb_cancer_adam", "adam", 0.001, 40, batch_size=64, shuffle_seed=3, **cancer)
     run_case(out_dir, "mb_cancer_adamw", "adamw", 0.002, 30, batch_size=128, shuffle_seed=42, **cancer)
+    # float64 end to end: the same data at full double precision, which
+    # --precision f64 trains on as written.
+    Xd, yd = breast_cancer_csv(os.path.join(out_dir, "breast_cancer_f64.csv"), np.float64)
+    run_case(out_dir, "cancer_f64_adam", "adam", 0.001, 100, seed=1, hidden=16, data="breast_cancer_f64.csv", X32=Xd,
+             y32=yd)
     # Three sigmoid outputs (--targets 3).
     Xi, yi = iris_csv(os.path.join(out_dir, "iris_onehot.csv"))
     iris = dict(seed=3, hidden=8, data="iris_onehot.csv", X32=Xi, y32=yi)

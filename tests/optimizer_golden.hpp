@@ -17,7 +17,8 @@ namespace backprop::testing {
 inline std::vector<std::string> full_batch_golden_cases() {
   return {"xor_sgd_l2",  "xor_momentum", "xor_nesterov",       "xor_rmsprop",   "xor_rmsprop_l2",
           "xor_adam",    "xor_adam_l2",  "xor_adamw",          "cancer_sgd",    "cancer_nesterov_l2",
-          "cancer_rmsprop", "cancer_adam", "cancer_adam_l2",   "cancer_adamw",   "iris_adam"};
+          "cancer_rmsprop", "cancer_adam", "cancer_adam_l2",   "cancer_adamw",   "iris_adam",
+          "cancer_f64_adam"};
 }
 
 // And with mini-batches, shuffled and in order.
@@ -44,7 +45,7 @@ struct OptimizerGolden {
     const GoldenFile g(data_path("golden/optimizer_" + case_name + ".txt"));
     const std::string source = g.words("data").at(0);
     const auto targets = static_cast<std::size_t>(g.number("targets"));
-    data = source == "xor" ? Dataset::xor_points(4) : Dataset::from_csv(data_path(source), targets);
+    data = source == "xor" ? Dataset::xor_points(4) : Dataset::from_csv(data_path(source), targets, true);
     const Shape shape{data.inputs, static_cast<std::size_t>(g.number("hidden")), data.outputs};
     initial = init_numpy(shape, static_cast<std::uint32_t>(g.number("seed")));
     Optimizer& o = options.optimizer;

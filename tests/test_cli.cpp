@@ -607,6 +607,8 @@ TEST(CliOptimizers, FlagsFollowTorchOptim) {
                                  " --hidden 16 --seed 1 --optimizer momentum --nesterov --lr 0.1 "
                                  "--weight-decay 1e-3 --epochs 200"},
       {"cancer_adamw", "--data " + data + " --hidden 16 --seed 1 --optimizer adamw --weight-decay 0.05 --epochs 200"},
+      {"cancer_f64_adam", "--data " + std::string(BACKPROP_TEST_DATA_DIR) +
+                              "/breast_cancer_f64.csv --hidden 16 --seed 1 --optimizer adam --epochs 100"},
       {"mb_cancer_adam", "--data " + data + " --hidden 16 --seed 1 --optimizer adam --batch-size 64 --shuffle-seed 3 "
                                            "--epochs 40"},
       {"mb_cancer_nesterov_in_order", "--data " + data +

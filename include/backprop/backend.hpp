@@ -100,7 +100,8 @@ class TrainingSession {
   // memory for cuda (its copy of the data set, parameters, gradients and
   // per-chunk working arrays, cuBLAS's workspace; not the CUDA context or
   // cuBLAS's own state), host memory for cpu (working arrays and partial
-  // sums; the cpu session reads the caller's Dataset in place). It does not
+  // sums, batches gathered; the cpu session reads the caller's Dataset in
+  // place, but for an f64 session of float-only data, which it widens). It does not
   // grow with the number of epochs run.
   std::size_t memory_bytes() const { return memory_bytes_impl(); }
 
