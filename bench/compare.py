@@ -14,16 +14,19 @@ import json
 import re
 
 NAME = re.compile(r"^Step/([^/]+)/h(\d+)/(\d+)")
+ADAM = re.compile(r"^Adam/([^/]+)/h(\d+)/b(\d+)/(\d+)")
 BYTES_PER_SAMPLE = 12  # XOR: two float inputs and one float target
 
 # rates: (hidden, batch) -> {backend: samples/s}; articles: backend -> seconds;
-# read_bandwidth: the GPU's measured bytes/s, or None.
-Results = collections.namedtuple("Results", "rates articles read_bandwidth")
+# read_bandwidth: the GPU's measured bytes/s, or None; adam: (hidden, batch,
+# samples) -> {backend: samples/s}.
+Results = collections.namedtuple("Results", "rates articles read_bandwidth adam")
 
 
 def load(paths):
     rates = {}
     articles = {}
+    adam = {}
     read_bandwidth = None
     for path in paths:
         with open(path) as f:
@@ -32,14 +35,18 @@ def load(paths):
             if b.get("error_occurred") or b.get("run_type") == "aggregate":
                 continue
             m = NAME.match(b["name"])
-            if m:
+            a = ADAM.match(b["name"])
+            if a:
+                key = (int(a.group(2)), int(a.group(3)), int(a.group(4)))
+                adam.setdefault(key, {})[a.group(1)] = b["samples_per_second"]
+            elif m:
                 rates.setdefault((int(m.group(2)), int(m.group(3))), {})[m.group(1)] = b["samples_per_second"]
             elif b["name"].startswith("Article/"):
                 unit = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}[b.get("time_unit", "ns")]
                 articles[b["name"].split("/")[1]] = b["real_time"] * unit
             elif b["name"].startswith("Roofline/cuda/read/"):
                 read_bandwidth = b["bytes_per_second"]
-    return Results(rates, articles, read_bandwidth)
+    return Results(rates, articles, read_bandwidth, adam)
 
 
 def print_roofline(rates, read_bandwidth):
@@ -60,7 +67,7 @@ def main():
     parser.add_argument("--reference", default="numpy-f32", help="the column the ratios divide by")
     parser.add_argument("files", nargs="+")
     args = parser.parse_args()
-    rates, articles, read_bandwidth = load(args.files)
+    rates, articles, read_bandwidth, adam = load(args.files)
     backends = sorted({k for row in rates.values() for k in row})
     print("samples/s per training step; (xN) = ratio to %s in the same run" % args.reference)
     print("%-7s %-9s" % ("hidden", "batch") + "".join("%22s" % b for b in backends))
@@ -82,6 +89,25 @@ def main():
             print("  %-12s %10.2f ms" % (name, seconds * 1e3))
     if read_bandwidth:
         print_roofline(rates, read_bandwidth)
+    if adam:
+        print_adam(adam)
+
+
+def print_adam(adam):
+    """Each Adam row's samples/s, and backprop's ratio to PyTorch on the same
+    device (cpu to torch-cpu, cuda to torch-cuda) in the same run."""
+    print("\nAdam, one epoch in shuffled mini-batches, 30 features: samples/s (xN = ratio to PyTorch, same device)")
+    for (hidden, batch, samples) in sorted(adam):
+        row = adam[(hidden, batch, samples)]
+        cells = []
+        for backend in ("cpu", "cuda"):
+            peer = "torch-" + backend
+            if backend in row:
+                ratio = " (x%.2f)" % (row[backend] / row[peer]) if peer in row else ""
+                cells.append("%s %.3g%s" % (backend, row[backend], ratio))
+            if peer in row:
+                cells.append("%s %.3g" % (peer, row[peer]))
+        print("  hidden %-4d batch %-5d N %-7d %s" % (hidden, batch, samples, ", ".join(cells)))
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ def main():
                              " (H100 SXM: ~3000 measured)")
     args = parser.parse_args()
     os.makedirs(args.outdir, exist_ok=True)
-    rates, _, measured = load(args.files)
+    rates, _, measured, _ = load(args.files)
     if measured:
         bandwidth, source = measured / 1e9, "measured read"
     else:

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """PyTorch peer: nn.Linear + Sigmoid, BCEWithLogitsLoss, SGD, one full
 training step per iteration over the same grid as backprop_bench, on the CPU
-and, where a GPU exists, CUDA in eager mode and with torch.compile. Writes
-Google Benchmark-style JSON. torch-cpu-compile (torch.compile on the CPU)
+and, where a GPU exists, CUDA in eager mode and with torch.compile; and, in
+eager mode, backprop_bench's Adam rows (an epoch of Adam in mini-batches).
+Writes Google Benchmark-style JSON. torch-cpu-compile (torch.compile on the CPU)
 runs only when named in --variants: it compiles for seconds a configuration
 and serves to check the compiled rows on a machine without a GPU.
 
@@ -58,6 +59,50 @@ def make_step(model, X, y, compiled):
 def compiled_graphs():
     """Graphs Dynamo has compiled in this process so far."""
     return torch._dynamo.utils.counters["stats"]["unique_graphs"]
+
+
+# The Adam rows, as backprop_bench's: one epoch of 2^16 samples of 30
+# features, hidden 32 and 256, batches of 256 and 4096, shuffled each epoch.
+ADAM_SAMPLES = 1 << 16
+ADAM_INPUTS = 30
+ADAM_HIDDEN = (32, 256)
+ADAM_BATCHES = (256, 4096)
+
+
+def make_adam_epoch(hidden, batch, device):
+    """One epoch of torch.optim.Adam (lr 1e-3) in shuffled batches, as a
+    training loop over tensors on the device writes it."""
+    torch.manual_seed(1)
+    model = torch.nn.Sequential(torch.nn.Linear(ADAM_INPUTS, hidden), torch.nn.Sigmoid(),
+                                torch.nn.Linear(hidden, 1)).to(device)
+    X = (torch.rand(ADAM_SAMPLES, ADAM_INPUTS) * 2 - 1).to(device)
+    y = torch.randint(0, 2, (ADAM_SAMPLES, 1)).float().to(device)
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+    def epoch():
+        order = torch.randperm(ADAM_SAMPLES, device=device)
+        for first in range(0, ADAM_SAMPLES, batch):
+            rows = order[first:first + batch]
+            optimizer.zero_grad(set_to_none=True)
+            loss_fn(model(X[rows]), y[rows]).backward()
+            optimizer.step()
+
+    return epoch
+
+
+def measure_adam_row(name, device, hidden, batch, min_seconds):
+    seconds_of = cuda_event_time if device == "cuda" else wall_clock
+    try:
+        seconds, iterations = time_steps(make_adam_epoch(hidden, batch, device), min_seconds, seconds_of=seconds_of)
+    except Exception as e:  # noqa: BLE001
+        reason = reason_line(e)
+        if out_of_memory(e):
+            return skipped(name, "does not fit in memory: " + reason)
+        print("%-34s FAILED: %s" % (name, reason), file=sys.stderr)
+        return failed(name, "%s: %s" % (type(e).__name__, reason))
+    print("%-34s %12.1f ms  %.3g samples/s" % (name, seconds * 1e3, ADAM_SAMPLES / seconds), file=sys.stderr)
+    return entry(name, seconds, iterations, ADAM_SAMPLES)
 
 
 def cuda_event_time(step):
@@ -133,6 +178,16 @@ def main():
                 else:
                     results.append(measure_row(name, device, compiled, hidden, batch, args.min_seconds))
                 # Written after every row, so a run cut short keeps the rows it finished.
+                write(args.out, results, "torch " + torch.__version__)
+        if compiled:
+            continue
+        for hidden in ADAM_HIDDEN:
+            for batch in ADAM_BATCHES:
+                name = "Adam/%s/h%d/b%d/%d" % (tag, hidden, batch, ADAM_SAMPLES)
+                if time.perf_counter() - started > args.budget_seconds:
+                    results.append(skipped(name, "the run's --budget-seconds %g were spent" % args.budget_seconds))
+                else:
+                    results.append(measure_adam_row(name, device, hidden, batch, args.min_seconds))
                 write(args.out, results, "torch " + torch.__version__)
     failures = sum(1 for row in results if row.get("error_message", "").startswith("FAILED"))
     if failures:
