@@ -92,17 +92,7 @@ def make_adam_epoch(hidden, batch, device):
 
 
 def measure_adam_row(name, device, hidden, batch, min_seconds):
-    seconds_of = cuda_event_time if device == "cuda" else wall_clock
-    try:
-        seconds, iterations = time_steps(make_adam_epoch(hidden, batch, device), min_seconds, seconds_of=seconds_of)
-    except Exception as e:  # noqa: BLE001
-        reason = reason_line(e)
-        if out_of_memory(e):
-            return skipped(name, "does not fit in memory: " + reason)
-        print("%-34s FAILED: %s" % (name, reason), file=sys.stderr)
-        return failed(name, "%s: %s" % (type(e).__name__, reason))
-    print("%-34s %12.1f ms  %.3g samples/s" % (name, seconds * 1e3, ADAM_SAMPLES / seconds), file=sys.stderr)
-    return entry(name, seconds, iterations, ADAM_SAMPLES)
+    return timed_row(name, device, lambda: make_adam_epoch(hidden, batch, device), ADAM_SAMPLES, min_seconds)
 
 
 def cuda_event_time(step):
@@ -126,25 +116,35 @@ def out_of_memory(error):
 
 def measure_row(name, device, compiled, hidden, batch, min_seconds):
     """One configuration's row: timed, skipped for lack of memory, or failed."""
+    def make():
+        X, y = xor_tensors(batch, device)
+        return make_step(make_model(hidden, device), X, y, compiled)
+
+    return timed_row(name, device, make, batch, min_seconds, compiled=compiled)
+
+
+def timed_row(name, device, make, samples, min_seconds, compiled=False):
+    """The row of the step make() returns, each timed step `samples`
+    samples: timed, skipped for lack of memory, or failed (a compiled row
+    that compiled no graph fails: it would time eager code)."""
     seconds_of = cuda_event_time if device == "cuda" else wall_clock
     try:
-        X, y = xor_tensors(batch, device)
-        step = make_step(make_model(hidden, device), X, y, compiled)
+        step = make()
         graphs = compiled_graphs()
         seconds, iterations = time_steps(step, min_seconds, seconds_of=seconds_of)
         if compiled and compiled_graphs() == graphs:
             raise RuntimeError("torch.compile compiled no graph: the row would time eager code")
     except Exception as e:  # noqa: BLE001 - every row gets its outcome, then the exit status
         reason = reason_line(e)
-        X = y = step = None
+        step = None
         if device == "cuda":
             torch.cuda.empty_cache()
         if out_of_memory(e):
             return skipped(name, "does not fit in memory: " + reason)
         print("%-34s FAILED: %s" % (name, reason), file=sys.stderr)
         return failed(name, "%s: %s" % (type(e).__name__, reason))
-    print("%-34s %12.1f us  %.3g samples/s" % (name, seconds * 1e6, batch / seconds), file=sys.stderr)
-    return entry(name, seconds, iterations, batch)
+    print("%-34s %12.1f us  %.3g samples/s" % (name, seconds * 1e6, samples / seconds), file=sys.stderr)
+    return entry(name, seconds, iterations, samples)
 
 
 def main():
