@@ -69,11 +69,20 @@ int compare_command(const CompareArgs& args) {
     std::stable_partition(backends.begin(), backends.end(), [](const auto& name) { return name == "cpu"; });
   }
 
+  // The cuda sessions step on the whole data set only, so far: said before
+  // the first run, not after the cpu's.
+  const Batches batches = chosen_batches(args);
+  if (batches.size != 0 && batches.size < data.samples() &&
+      std::find(backends.begin(), backends.end(), "cuda") != backends.end()) {
+    throw Error(ErrorKind::usage, "--batch-size " + std::to_string(batches.size) +
+                                      ": the cuda backend trains on the whole data set per step so far; "
+                                      "compare mini-batches with --backends cpu");
+  }
   TrainOptions options;
   options.epochs = static_cast<std::size_t>(args.epochs);
   options.lr = chosen_learning_rate(args);
   options.optimizer = optimizer;
-  options.batches = chosen_batches(args);
+  options.batches = batches;
   options.log_every = 0;
   options.stop = &stop_requested();
   std::fprintf(stderr, "backprop: comparing %s, %s, %s, %s at lr %g, on", to_string(initial.shape).c_str(),

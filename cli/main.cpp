@@ -55,6 +55,17 @@ const auto kFiniteNonNegative = CLI::Validator(
     },
     "FINITE >= 0");
 
+// A share strictly between 0 and 1 (NaN passes CLI11's Range).
+const auto kShare = CLI::Validator(
+    [](std::string& text) -> std::string {
+      double value = 0;
+      if (!csv::parse_number(text, value) || !(value > 0 && value < 1)) {
+        return "must be a number above 0 and below 1, got " + csv::quote(text);
+      }
+      return {};
+    },
+    "0 < F < 1");
+
 // Digits only (a leading + allowed): "1e3" or "10.0" is not a count, and
 // saying "not in range" of it would mislead.
 const auto kWholeNumber = CLI::Validator(
@@ -202,7 +213,7 @@ int main(int argc, char** argv) {
                               ->check(kNonEmptyPath);
   train_cmd->add_option("--validation-split", train_args.validation_split,
                         "Validate on the last share F of --data (0 < F < 1), taken in file order before any shuffling")
-      ->check(CLI::Range(0.0, 1.0))
+      ->check(kShare)
       ->excludes(validation_data);
   train_cmd->add_option("--early-stopping", train_args.early_stopping,
                         "Stop after this many log points without a lower validation loss, keeping the best network")

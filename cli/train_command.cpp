@@ -53,6 +53,9 @@ int train_command(const TrainArgs& args) {
   if (args.early_stopping != 0 && !validating) {
     throw Error(ErrorKind::usage, "--early-stopping needs --validation-data or --validation-split");
   }
+  if (args.early_stopping != 0 && args.log_every == 0) {
+    throw Error(ErrorKind::usage, "--early-stopping counts log points: it needs --log-every above 0");
+  }
   const bool f64 = parse_precision(args.precision) == Precision::f64;
   Dataset data = load_data(args, f64);
   Dataset validation;
@@ -107,7 +110,11 @@ int train_command(const TrainArgs& args) {
   // Going on from a checkpoint: its state where it is this optimizer's.
   if (!args.init_csv.empty()) {
     const std::string kind(to_string(optimizer.kind));
-    if (!saved.values.empty() && !holds_state_of(saved, optimizer)) {
+    if (!saved.values.empty() && optimizer.state_arrays() == 0) {
+      std::fprintf(stderr, "backprop: note: %s holds %s's state; %s keeps none\n", args.init_csv.c_str(),
+                   std::string(to_string(saved.kind)).c_str(), kind.c_str());
+      saved.values.clear();
+    } else if (!saved.values.empty() && !holds_state_of(saved, optimizer)) {
       std::fprintf(stderr, "backprop: note: %s holds %s's state; %s starts its own from zero\n",
                    args.init_csv.c_str(), std::string(to_string(saved.kind)).c_str(), kind.c_str());
       saved.values.clear();
@@ -142,6 +149,11 @@ int train_command(const TrainArgs& args) {
   // The scoring after the last epoch, which no log line shows.
   if (validating && !scored.empty() && scored.back().epoch == result.losses.size() && !result.stopped_early) {
     std::printf("After %zu epochs%s\n", result.losses.size(), validation_text(scored.back()).c_str());
+  }
+  if (options.early_stopping != 0 && !result.stopped_early && !result.interrupted &&
+      result.best_epoch != result.losses.size()) {
+    std::fprintf(stderr, "backprop: keeping the network of epoch %zu, of the lowest validation loss\n",
+                 result.best_epoch);
   }
   if (result.stopped_early) {
     const auto best = std::find_if(scored.begin(), scored.end(),

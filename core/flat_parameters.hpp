@@ -38,10 +38,11 @@ Parameters unflatten_parameters(const Shape& shape, const T* flat) {
 }
 
 // The checks of TrainingSession::restore: arrays of the session's optimizer,
-// `count` values each (or none at all, for a state with steps and epochs
-// only, which leaves a stateful optimizer's arrays at zero).
+// `count` values each, or none at all (a state with steps and epochs only,
+// which leaves a stateful optimizer's arrays at zero and its step count at
+// 0, restored_steps says). sgd keeps no arrays and ignores any.
 inline void check_restorable(const OptimizerState& state, const Optimizer& optimizer, std::size_t count) {
-  if (state.values.empty()) return;
+  if (state.values.empty() || optimizer.state_arrays() == 0) return;
   if (!holds_state_of(state, optimizer)) {
     throw Error(ErrorKind::data, "the state holds " + std::string(to_string(state.kind)) + "'s arrays; the session's optimizer is " +
                                      std::string(to_string(optimizer.kind)));
@@ -52,6 +53,13 @@ inline void check_restorable(const OptimizerState& state, const Optimizer& optim
                                      std::string(to_string(optimizer.kind)) + " keeps " + std::to_string(want) +
                                      " for this network");
   }
+}
+
+// The step count a restored session goes on from: a stateful optimizer
+// without its arrays starts them, and its count, afresh (Adam's bias
+// correction would otherwise treat zero moments as old ones).
+inline std::uint64_t restored_steps(const OptimizerState& state, const Optimizer& optimizer) {
+  return optimizer.state_arrays() != 0 && state.values.empty() ? 0 : state.steps;
 }
 
 }  // namespace backprop

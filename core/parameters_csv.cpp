@@ -121,10 +121,12 @@ class ParametersReader {
     }
     if (!csv::parse_number(cells[3], e.value)) fail(line, "value " + quoted(cells[3]) + " is not a number");
     if (!std::isfinite(e.value)) fail(line, "value " + quoted(cells[3]) + " is not finite");
-    const double most = e.array == kShuffleSeed ? 4294967295.0 : kMaxCount;
+    // An epoch count past train()'s most epochs would have a restored
+    // session draw that many batch orders again.
+    const double most = e.array == kShuffleSeed ? 4294967295.0 : e.array == kEpoch ? 1e8 : kMaxCount;
     if (e.array >= kStep && (e.value < 0 || e.value > most || e.value != std::floor(e.value))) {
       fail(line, std::string(cells[0]) + " " + quoted(cells[3]) + " is not a whole number from 0 to " +
-                     (e.array == kShuffleSeed ? "2^32 - 1" : "2^53"));
+                     (e.array == kShuffleSeed ? "2^32 - 1" : e.array == kEpoch ? "10^8" : "2^53"));
     }
     return e;
   }

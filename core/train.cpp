@@ -43,6 +43,9 @@ void validate(const TrainOptions& options) {
   if (options.early_stopping != 0 && options.validation == nullptr) {
     throw Error(ErrorKind::usage, "early stopping needs validation data");
   }
+  if (options.early_stopping != 0 && options.log_every == 0) {
+    throw Error(ErrorKind::usage, "early stopping counts log points: it needs log_every above 0");
+  }
 }
 
 ValidationPoint score(const Backend& backend, const Parameters& params, const Dataset& validation,
@@ -132,9 +135,11 @@ TrainResult train(const Backend& backend, const Dataset& data, const Parameters&
       result.validation.back().epoch != result.losses.size()) {
     score_now(result.losses.size());
   }
-  if (options.early_stopping == 0 || result.validation.empty()) {
+  // An interrupted run hands back where it stopped, as its losses do.
+  if (options.early_stopping == 0 || result.validation.empty() || result.interrupted) {
     result.params = session->parameters();
     result.state = session->optimizer_state();
+    result.best_epoch = result.losses.size();
   }
   return result;
 }

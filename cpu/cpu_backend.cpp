@@ -200,12 +200,12 @@ class CpuSession final : public TrainingSession {
 
   void restore_impl(const OptimizerState& s) override {
     check_restorable(s, optimizer_, layout_.count());
-    if (s.values.empty()) {
+    if (s.values.empty() || state_.empty()) {
       std::fill(state_.begin(), state_.end(), T(0));
     } else {
       std::transform(s.values.begin(), s.values.end(), state_.begin(), [](double v) { return static_cast<T>(v); });
     }
-    steps_ = s.steps;
+    steps_ = restored_steps(s, optimizer_);
     // The batch order after s.epochs epochs: their permutations drawn again.
     order_rng_ = NumpyRandom(order_seed_);
     if (shuffled_) {

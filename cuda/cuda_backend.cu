@@ -65,8 +65,14 @@ class CudaBackend final : public Backend {
                                         std::to_string(batches.size) + " of " + std::to_string(data.samples()) +
                                         " samples need the cpu backend");
     }
-    if (precision == Precision::f64) return make_session<double>(data, params, config_, optimizer);
-    return make_session<float>(data, params, config_, optimizer);
+    if (precision == Precision::f64) {
+      auto session = make_session<double>(data, params, config_, optimizer);
+      session->set_shuffle_seed(batches.seed);
+      return session;
+    }
+    auto session = make_session<float>(data, params, config_, optimizer);
+    session->set_shuffle_seed(batches.seed);
+    return session;
   }
   std::vector<double> predict_impl(const Parameters& params, const Dataset& data,
                                    Precision precision) const override {

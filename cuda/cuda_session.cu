@@ -87,6 +87,7 @@ OptimizerState CudaSession<T>::optimizer_state_impl() const {
   OptimizerState s;
   s.kind = optimizer_.kind;
   s.steps = steps_;
+  s.shuffle_seed = shuffle_seed_;
   s.values = download_as_double(state_, stream());
   return s;
 }
@@ -94,15 +95,15 @@ OptimizerState CudaSession<T>::optimizer_state_impl() const {
 template <class T>
 void CudaSession<T>::restore_impl(const OptimizerState& s) {
   check_restorable(s, optimizer_, layout_.count());
-  if (s.values.empty()) {
+  if (s.values.empty() || state_.size() == 0) {
     if (state_.size() != 0) BACKPROP_CUDA_CHECK(cudaMemsetAsync(state_.data(), 0, state_.bytes(), stream()));
   } else {
     state_.upload(std::vector<T>(s.values.begin(), s.values.end()), stream());
   }
   StepScalars step;
-  step.step = s.steps;  // advance_step computes the next step's scalars from the count
+  step.step = restored_steps(s, optimizer_);  // advance_step computes the next step's scalars from the count
   step_.upload(std::vector<StepScalars>{step}, stream());
-  steps_ = s.steps;
+  steps_ = step.step;
   stream_.synchronize();
 }
 

@@ -28,6 +28,11 @@ class CudaSession : public TrainingSession {
   // Probabilities for the session's data set at the current parameters.
   virtual std::vector<double> probabilities() = 0;
 
+  // The Batches::seed it was started with, for optimizer_state(): its
+  // batches are the whole data set, but a checkpoint may be resumed on
+  // the cpu in shuffled ones.
+  void set_shuffle_seed(std::uint32_t seed) { shuffle_seed_ = seed; }
+
  protected:
   std::vector<double> run_epochs_impl(std::size_t count, double lr) final;
   Parameters parameters_impl() const final;
@@ -80,6 +85,7 @@ class CudaSession : public TrainingSession {
   DeviceBuffer<double> history_;  // losses of the current run_epochs call
   DeviceBuffer<StepScalars> step_;  // the scalars of the latest step, its count among them
   std::uint64_t steps_ = 0;         // updates so far (one per epoch: whole-data-set batches)
+  std::uint32_t shuffle_seed_ = 42;
   CapturedGraph epoch_graph_;
   double graph_lr_ = 0;            // what the captured epoch bakes in
   double* graph_history_ = nullptr;

@@ -288,17 +288,18 @@ namespace backprop::testing {
 
 // The optimizers on a CUDA path against the CPU, from each golden case's
 // start (optimizer_golden.hpp), both precisions: every epoch's loss and the
-// final parameters. On the host emulation (the three paths, the 14 XOR and
-// breast cancer cases'
-// whole runs) measured worst: f64 losses 1.6e-12 and parameters 2.8e-10
-// (xor_rmsprop, whose steps divide by the gradient's own size, with the
-// sums in another order than the CPU's); f32 losses 8.1e-4 and parameters
-// 4.5e-2 (xor_rmsprop again; at most 1.2e-7 and 2.4e-7 on the breast
-// cancer data). Not yet measured on a GPU.
+// final parameters. On the host emulation (the three paths), measured
+// worst over the 14 XOR and breast cancer cases' whole runs and over every
+// case's first 60 epochs (what CI runs): f64 losses 1.6e-12 and parameters
+// 4.9e-10 (xor_rmsprop, whose steps divide by the gradient's own size, with
+// the sums in another order than the CPU's); f32 losses 8.1e-4 and
+// parameters 0.11 (xor_rmsprop again, at epoch 60 in the middle of its
+// escape from the saddle, where float's rounding decides the path; at most
+// 1.2e-7 and 2.4e-7 on the breast cancer data). Not yet measured on a GPU.
 constexpr double kOptimizerLossAtolF64 = 1e-11;
-constexpr double kOptimizerParamAtolF64 = 2e-9;
+constexpr double kOptimizerParamAtolF64 = 3e-9;
 constexpr double kOptimizerLossAtolF32 = 5e-3;
-constexpr double kOptimizerParamAtolF32 = 0.1;
+constexpr double kOptimizerParamAtolF32 = 0.5;
 
 // `most_epochs`: the first epochs of the case only (the emulation's time).
 inline void check_optimizer_follows_the_cpu(const Backend& gpu, const OptimizerGolden& golden,
@@ -308,7 +309,7 @@ inline void check_optimizer_follows_the_cpu(const Backend& gpu, const OptimizerG
     SCOPED_TRACE(golden.name + " " + std::string(to_string(precision)));
     TrainOptions options = golden.options_in(precision);
     options.epochs = std::min(options.epochs, most_epochs);
-    options.log_every = 50;  // several run_epochs calls: the state carries over
+    options.log_every = 25;  // several run_epochs calls: the state carries over
     const TrainResult want = train(*cpu, golden.data, golden.initial, options);
     const TrainResult got = train(gpu, golden.data, golden.initial, options);
     const bool f64 = precision == Precision::f64;

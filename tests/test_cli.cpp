@@ -762,7 +762,9 @@ TEST(CliValidation, SplitsAsKerasAndRefusesEmptySides) {
   const std::vector<std::pair<std::string, std::string>> refused = {
       {"--early-stopping 3", "--early-stopping needs --validation-data or --validation-split"},
       {"--samples 4 --validation-split 0.9", "leaves 0 samples to train and 4 samples to validate"},
-      {"--samples 4 --validation-split 0", "leaves 4 samples to train and 0 samples to validate"},
+      {"--samples 4 --validation-split 0", "--validation-split: must be a number above 0 and below 1, got '0'"},
+      {"--validation-split nan", "must be a number above 0 and below 1, got 'nan'"},
+      {"--validation-split 0.2 --early-stopping 2 --log-every 0", "--early-stopping counts log points"},
       {"--samples 1 --validation-split 0.5", "leaves 0 samples to train and 1 sample to validate"},
       {"--validation-split 1.5", "--validation-split"},
   };
@@ -826,6 +828,20 @@ TEST(CliTargets, TheLastKColumnsAreTargets) {
   const Outcome xor_points = run_cli("train --backend cpu --epochs 1 --targets 2");
   EXPECT_EQ(xor_points.status, 2);
   EXPECT_TRUE(contains(xor_points.err, "--targets needs --data")) << xor_points.err;
+}
+
+}  // namespace
+
+namespace {
+
+// A checkpoint of a stateful optimizer, resumed with sgd (which keeps no
+// state): the network is taken, the arrays left, with a note.
+TEST(CliOptimizers, SgdResumesFromAnAdamCheckpoint) {
+  TempFile params("", ".csv");
+  ASSERT_EQ(run_cli("train --backend cpu --epochs 5 --optimizer adam --params-csv " + params.path()).status, 0);
+  const Outcome sgd = run_cli("train --backend cpu --epochs 5 --init-csv " + params.path());
+  EXPECT_EQ(sgd.status, 0) << sgd.err;
+  EXPECT_TRUE(contains(sgd.err, "holds adam's state; sgd keeps none")) << sgd.err;
 }
 
 }  // namespace

@@ -71,7 +71,7 @@ struct Optimizer {
 // it, TrainingSession::restore() takes it; Parameters::write_csv writes it
 // beside the network.
 struct OptimizerState {
-  OptimizerKind kind = OptimizerKind::sgd;  // whose arrays `values` holds (adam for adam and adamw)
+  OptimizerKind kind = OptimizerKind::sgd;  // whose arrays `values` holds (adam and adamw share theirs)
   std::uint64_t steps = 0;                  // updates taken
   std::uint64_t epochs = 0;                 // epochs done
   std::uint32_t shuffle_seed = 0;           // the run's Batches::seed: a restored session replays its own

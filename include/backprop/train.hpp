@@ -27,9 +27,10 @@ struct TrainOptions {
   // (TrainResult::validation): its loss and accuracy at the parameters of
   // that moment. Null: none. It must outlive the call.
   const Dataset* validation = nullptr;
-  // With validation: stop once this many scorings in a row have not
-  // lowered the best validation loss, and return the parameters that had
-  // it. 0: never stop early (and return the last parameters).
+  // With validation and log points: stop once this many scorings in a row
+  // have not lowered the best validation loss, and return the parameters
+  // that had it (also when the run ends first; an interrupted run returns
+  // its last ones). 0: never stop early (and return the last parameters).
   std::size_t early_stopping = 0;
   // Read between the backend's calls: once true, train() stops and returns
   // the epochs done so far (TrainResult::interrupted). The calls are then
@@ -40,7 +41,7 @@ struct TrainOptions {
 
 // Throws backprop::Error (usage) unless epochs >= 1, lr is finite and
 // positive, the optimizer is valid (validate(Optimizer)) and early stopping
-// has validation data.
+// has validation data and log points.
 void validate(const TrainOptions& options);
 
 // A network's loss and accuracy on the validation data after `epoch`
@@ -62,7 +63,7 @@ struct TrainResult {
   OptimizerState state;        // where the run stands with `params`, to resume it
   std::vector<double> losses;  // losses[e] = loss of epoch e, before its update
   std::vector<ValidationPoint> validation;  // every scoring, in order (with options.validation)
-  std::size_t best_epoch = 0;  // with early stopping: the scoring of the lowest validation loss
+  std::size_t best_epoch = 0;  // the epochs `params` had: with early stopping, the best scoring's
   bool stopped_early = false;  // early stopping ended the run after losses.size() epochs
   bool interrupted = false;    // options.stop ended the run after losses.size() epochs
 };
