@@ -34,37 +34,26 @@ int backends_command() {
 namespace {
 
 // CLI11 checks, which see the text before it is converted. A number reads
-// as the CSV files' numbers do (core/csv_text.hpp): decimal, nothing else.
-const auto kFinitePositive = CLI::Validator(
-    [](std::string& text) -> std::string {
-      double value = 0;
-      if (!csv::parse_number(text, value) || !std::isfinite(value) || !(value > 0)) {
-        return "must be a finite number above 0, got " + csv::quote(text);
-      }
-      return {};
-    },
-    "FINITE > 0");
+// as the CSV files' numbers do (core/csv_text.hpp): decimal, nothing else;
+// `accepts` is false for NaN unless it says otherwise, and `rule` ends the
+// message "must be <rule>, got '...'".
+template <class Accepts>
+CLI::Validator number_check(Accepts accepts, const std::string& rule, const std::string& name) {
+  return CLI::Validator(
+      [accepts, rule](std::string& text) -> std::string {
+        double value = 0;
+        if (!csv::parse_number(text, value) || !accepts(value)) return "must be " + rule + ", got " + csv::quote(text);
+        return {};
+      },
+      name);
+}
 
-const auto kFiniteNonNegative = CLI::Validator(
-    [](std::string& text) -> std::string {
-      double value = 0;
-      if (!csv::parse_number(text, value) || !std::isfinite(value) || value < 0) {
-        return "must be a finite number at least 0, got " + csv::quote(text);
-      }
-      return {};
-    },
-    "FINITE >= 0");
-
+const auto kFinitePositive =
+    number_check([](double v) { return std::isfinite(v) && v > 0; }, "a finite number above 0", "FINITE > 0");
+const auto kFiniteNonNegative =
+    number_check([](double v) { return std::isfinite(v) && v >= 0; }, "a finite number at least 0", "FINITE >= 0");
 // A share strictly between 0 and 1 (NaN passes CLI11's Range).
-const auto kShare = CLI::Validator(
-    [](std::string& text) -> std::string {
-      double value = 0;
-      if (!csv::parse_number(text, value) || !(value > 0 && value < 1)) {
-        return "must be a number above 0 and below 1, got " + csv::quote(text);
-      }
-      return {};
-    },
-    "0 < F < 1");
+const auto kShare = number_check([](double v) { return v > 0 && v < 1; }, "a number above 0 and below 1", "0 < F < 1");
 
 // Digits only (a leading + allowed): "1e3" or "10.0" is not a count, and
 // saying "not in range" of it would mislead.

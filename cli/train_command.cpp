@@ -138,10 +138,9 @@ int train_command(const TrainArgs& args) {
     result = train(
         *backend, data, initial, options,
         [&](std::size_t epoch, double loss) {
-          std::string line = "Epoch " + std::string(5 - std::min<std::size_t>(5, std::to_string(epoch).size()), ' ') +
-                             std::to_string(epoch) + " | Loss: " + format_loss(loss);
-          if (!scored.empty() && scored.back().epoch == epoch) line += validation_text(scored.back());
-          std::printf("%s\n", line.c_str());
+          const bool scored_here = !scored.empty() && scored.back().epoch == epoch;
+          std::printf("Epoch %5zu | Loss: %s%s\n", epoch, format_loss(loss).c_str(),
+                      scored_here ? validation_text(scored.back()).c_str() : "");
           std::fflush(stdout);
         },
         checkpoint, [&](const ValidationPoint& point) { scored.push_back(point); });
